@@ -14,6 +14,7 @@ extern crate alloc;
 pub mod codec;
 pub mod error;
 pub mod group;
+pub mod signing;
 pub mod transcript;
 
 pub use error::{DecodeError, Error, VerificationError};
