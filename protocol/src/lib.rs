@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod codec;
+pub mod encryption;
 pub mod error;
 pub mod group;
 pub mod signing;
