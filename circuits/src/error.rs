@@ -48,6 +48,9 @@ pub enum CircuitError {
         /// Siblings given.
         actual: usize,
     },
+    /// A Merkle path that does not lead from the leaf to the census root.
+    #[error("the Merkle path does not lead from the leaf to the census root")]
+    NotInCensus,
     /// A proving or verifying key whose hash is not the one expected.
     #[error("{what} hash does not match the committed hash")]
     KeyHashMismatch {
