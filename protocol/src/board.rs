@@ -115,7 +115,10 @@ impl EntryKind {
             .iter()
             .copied()
             .find(|k| *k as u8 == value)
-            .ok_or(DecodeError::UnknownKind { what: "board entry", value })
+            .ok_or(DecodeError::UnknownKind {
+                what: "board entry",
+                value,
+            })
     }
 
     /// The signature context of this kind: `"urna/v1/entry/" ‖ name`.
@@ -320,7 +323,11 @@ impl BoardEntry {
                 payload.kind().name()
             )));
         }
-        Ok(Self { election_id, payload, signature: None })
+        Ok(Self {
+            election_id,
+            payload,
+            signature: None,
+        })
     }
 
     /// An entry signed with `key` (which must be the key the manifest names for the
@@ -337,7 +344,11 @@ impl BoardEntry {
                 kind.name()
             )));
         }
-        let mut entry = Self { election_id, payload, signature: None };
+        let mut entry = Self {
+            election_id,
+            payload,
+            signature: None,
+        };
         entry.signature = Some(key.sign(&kind.signature_context(), &entry.signed_message()));
         Ok(entry)
     }
@@ -423,10 +434,18 @@ impl BoardEntry {
                 (&trustee.signing_key, alloc::format!("trustee {i}"))
             }
         };
-        let signature = self.signature.as_ref().ok_or_else(|| {
-            VerificationError::BadSignature { signer: who.clone() }
-        })?;
-        key.verify(&kind.signature_context(), &self.signed_message(), signature, &who)
+        let signature = self
+            .signature
+            .as_ref()
+            .ok_or_else(|| VerificationError::BadSignature {
+                signer: who.clone(),
+            })?;
+        key.verify(
+            &kind.signature_context(),
+            &self.signed_message(),
+            signature,
+            &who,
+        )
     }
 
     /// The log leaf data of this entry: its canonical bytes.
@@ -450,8 +469,16 @@ impl Decode for BoardEntry {
         let election_id = field(r, "election id", ElectionId::from_bytes)?;
         let kind = EntryKind::from_byte(r.u8()?)?;
         let payload = Payload::decode_body(kind, r)?;
-        let signature = if kind.is_signed() { Some(r.get()?) } else { None };
-        Ok(Self { election_id, payload, signature })
+        let signature = if kind.is_signed() {
+            Some(r.get()?)
+        } else {
+            None
+        };
+        Ok(Self {
+            election_id,
+            payload,
+            signature,
+        })
     }
 }
 

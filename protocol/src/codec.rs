@@ -169,7 +169,10 @@ impl<'a> Reader<'a> {
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let remaining = self.remaining();
         if n > remaining {
-            return Err(DecodeError::UnexpectedEnd { needed: n, remaining });
+            return Err(DecodeError::UnexpectedEnd {
+                needed: n,
+                remaining,
+            });
         }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -216,7 +219,11 @@ impl<'a> Reader<'a> {
     pub fn bytes(&mut self, what: &'static str, max: usize) -> Result<&'a [u8], DecodeError> {
         let len = self.u32()? as usize;
         if len > max {
-            return Err(DecodeError::TooLong { what, max, actual: len });
+            return Err(DecodeError::TooLong {
+                what,
+                max,
+                actual: len,
+            });
         }
         self.take(len)
     }
@@ -265,7 +272,11 @@ impl<'a> Reader<'a> {
     ) -> Result<Vec<T>, DecodeError> {
         let count = self.u32()? as usize;
         if count > max {
-            return Err(DecodeError::TooLong { what, max, actual: count });
+            return Err(DecodeError::TooLong {
+                what,
+                max,
+                actual: count,
+            });
         }
         let min = T::MIN_ENCODED_LEN.max(1);
         if count.saturating_mul(min) > self.remaining() {
@@ -350,7 +361,10 @@ pub trait Canonical: Encode + Decode {
         }
         let tag = r.u8()?;
         if tag != Self::TAG {
-            return Err(DecodeError::WrongTag { expected: Self::TAG, actual: tag });
+            return Err(DecodeError::WrongTag {
+                expected: Self::TAG,
+                actual: tag,
+            });
         }
         let value = Self::decode(&mut r)?;
         r.finish()?;
@@ -466,7 +480,11 @@ mod tests {
         assert_eq!(Reader::new(&b).bytes("x", 5), Ok(&b"hello"[..]));
         assert!(matches!(
             Reader::new(&b).bytes("x", 4),
-            Err(DecodeError::TooLong { max: 4, actual: 5, .. })
+            Err(DecodeError::TooLong {
+                max: 4,
+                actual: 5,
+                ..
+            })
         ));
         // A length that claims more than the input holds.
         let forged = [0xff, 0xff, 0xff, 0xff, 0];

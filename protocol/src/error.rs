@@ -160,6 +160,30 @@ pub enum VerificationError {
     /// The census root is not the frozen one.
     #[error("census root does not match the frozen census")]
     WrongCensusRoot,
+    /// A batch of validity-proof equations failed (PROTOCOL 6.5); the proofs are then
+    /// re-checked one by one to name the failed one.
+    #[error("batched validity-proof check failed")]
+    ValidityBatch,
+    /// A Benaloh audit's revealed choice and nonce do not re-encrypt to the ballot's
+    /// ciphertext (PROTOCOL 6.8).
+    #[error("audit does not open contest {contest} option {option}")]
+    AuditMismatch {
+        /// Contest index.
+        contest: usize,
+        /// Option index.
+        option: usize,
+    },
+    /// The Groth16 verifying key is not the one whose hash the manifest names.
+    #[error("verifying key does not match the manifest's hash")]
+    VerifyingKeyMismatch,
+    /// A ballot in a batch failed (PROTOCOL 6.7); `index` is its position in the batch.
+    #[error("ballot {index} of the batch failed: {source}")]
+    BallotInBatch {
+        /// Position of the ballot in the batch.
+        index: usize,
+        /// Why it failed.
+        source: alloc::boxed::Box<VerificationError>,
+    },
 
     // ---- key ceremony (PROTOCOL §7) ----
     /// A trustee index outside 1..=n, or a duplicate.
@@ -211,9 +235,33 @@ pub enum VerificationError {
         accused: u32,
     },
 
+    /// A dealer published the wrong number of encrypted shares (PROTOCOL 7.4).
+    #[error("trustee {trustee} published {actual} encrypted shares, expected {expected}")]
+    ShareCount {
+        /// Dealer index.
+        trustee: u32,
+        /// The number of trustees n.
+        expected: usize,
+        /// What was published.
+        actual: usize,
+    },
+    /// Fewer than t dealers remain qualified after complaints (PROTOCOL 7.6).
+    #[error("only {qualified} qualified dealers, need at least {threshold}")]
+    TooFewQualifiedDealers {
+        /// Dealers left.
+        qualified: usize,
+        /// The threshold t.
+        threshold: usize,
+    },
+    /// The qualified dealers' constant terms sum to the identity (PROTOCOL 7.6).
+    #[error("the joint election key is the identity point")]
+    DegenerateElectionKey,
+
     // ---- tally (PROTOCOL §8) ----
     /// A decryption share's Chaum-Pedersen proof failed.
-    #[error("decryption share proof failed for trustee {trustee}, contest {contest}, option {option}")]
+    #[error(
+        "decryption share proof failed for trustee {trustee}, contest {contest}, option {option}"
+    )]
     DecryptionShareProof {
         /// Trustee index.
         trustee: u32,
@@ -221,6 +269,12 @@ pub enum VerificationError {
         contest: usize,
         /// Option index.
         option: usize,
+    },
+    /// A trustee's decryption shares do not match the aggregate's contests and options.
+    #[error("decryption shares of trustee {trustee} do not match the aggregate's shape")]
+    DecryptionShareShape {
+        /// Trustee index.
+        trustee: u32,
     },
     /// Fewer than t distinct shares.
     #[error("not enough decryption shares: have {have}, need {need}")]

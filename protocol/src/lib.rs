@@ -11,11 +11,20 @@
 
 extern crate alloc;
 
+pub mod ballot;
+pub mod board;
 pub mod codec;
+pub mod dkg;
+pub mod elgamal;
 pub mod encryption;
 pub mod error;
 pub mod group;
+pub mod manifest;
+pub mod proofs;
 pub mod signing;
+pub mod tally;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod transcript;
 
 pub use error::{DecodeError, Error, VerificationError};

@@ -34,7 +34,9 @@ impl PublicKey {
         }
         // Decompression accepts some non-canonical y encodings; insist on the canonical one.
         if key.as_bytes() != bytes {
-            return Err(DecodeError::InvalidPoint { what: "ed25519 public key" });
+            return Err(DecodeError::InvalidPoint {
+                what: "ed25519 public key",
+            });
         }
         Ok(Self(key))
     }
@@ -55,7 +57,9 @@ impl PublicKey {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
         self.0
             .verify_strict(&signed_message(context, message), &sig)
-            .map_err(|_| VerificationError::BadSignature { signer: signer.into() })
+            .map_err(|_| VerificationError::BadSignature {
+                signer: signer.into(),
+            })
     }
 }
 
@@ -133,7 +137,9 @@ impl SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SigningKey").field(&self.public_key()).finish()
+        f.debug_tuple("SigningKey")
+            .field(&self.public_key())
+            .finish()
     }
 }
 
