@@ -672,55 +672,27 @@ pub fn verify_ballots(
         }
     }
 
-    // Validity proofs in one MSM (PROTOCOL 6.5).
-    let mut batch = BatchVerifier::new(rng);
-    batch.reserve(
-        ok.iter()
-            .map(|&i| {
-                ballots[i]
-                    .contests
-                    .iter()
-                    .map(ContestBallot::batch_terms)
-                    .sum::<usize>()
-            })
-            .sum(),
-    );
+    // Validity proofs in one MSM per chunk (PROTOCOL 6.5); chunks run on rayon with the
+    // `parallel` feature. Each chunk draws its own weight seed from `rng`.
+    let chunks = validity_chunks(ok.len());
+    let seeded: Vec<(&[usize], BatchVerifier)> = ok
+        .chunks(chunks.max(1))
+        .map(|chunk| (chunk, BatchVerifier::new(rng)))
+        .collect();
+    let check_chunk = |(chunk, batch): (&[usize], BatchVerifier)| {
+        verify_validity_chunk(ballots, chunk, batch, manifest, &manifest_hash, pk)
+    };
+    #[cfg(feature = "parallel")]
+    let results: Vec<ChunkOutcome> = {
+        use rayon::prelude::*;
+        seeded.into_par_iter().map(check_chunk).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let results: Vec<ChunkOutcome> = seeded.into_iter().map(check_chunk).collect();
     let mut still_ok = Vec::with_capacity(ok.len());
-    for &i in &ok {
-        let b = &ballots[i];
-        let ctx = ProofContext {
-            manifest_hash,
-            public_key: *pk,
-            nullifier: b.nullifier,
-        };
-        let added = b
-            .contests
-            .iter()
-            .enumerate()
-            .try_for_each(|(c, contest)| contest.verify_into(&ctx, manifest, c, &mut batch));
-        match added {
-            Ok(()) => still_ok.push(i),
-            Err(e) => failures.push((i, e)),
-        }
-    }
-    if batch.finish().is_err() {
-        // Name the culprits: each ballot alone (one MSM each).
-        let mut next = Vec::with_capacity(still_ok.len());
-        for &i in &still_ok {
-            let b = &ballots[i];
-            match verify_validity_of(
-                &b.election_id,
-                &b.nullifier,
-                &b.contests,
-                manifest,
-                &manifest_hash,
-                pk,
-            ) {
-                Ok(()) => next.push(i),
-                Err(e) => failures.push((i, e)),
-            }
-        }
-        still_ok = next;
+    for (passed, failed) in results {
+        still_ok.extend(passed);
+        failures.extend(failed);
     }
 
     // Eligibility proofs in one batch (PROTOCOL 10.6).
@@ -765,6 +737,85 @@ pub fn verify_ballots(
         failures.sort_by_key(|(i, _)| *i);
         Err(failures)
     }
+}
+
+/// The ballots of a chunk that passed, and the failures with their checks.
+type ChunkOutcome = (Vec<usize>, Vec<(usize, VerificationError)>);
+
+/// Ballots per validity chunk: the whole batch in one MSM, or one chunk per rayon
+/// thread with the `parallel` feature.
+fn validity_chunks(n: usize) -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        n.div_ceil(rayon::current_num_threads().max(1))
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        n
+    }
+}
+
+/// Adds the validity equations of `chunk`'s ballots to `batch` and checks them in one
+/// MSM; if that fails, checks each ballot alone to name the culprits (PROTOCOL 6.5).
+/// Returns the ballots that passed and the failures.
+fn verify_validity_chunk(
+    ballots: &[Ballot],
+    chunk: &[usize],
+    mut batch: BatchVerifier,
+    manifest: &Manifest,
+    manifest_hash: &[u8; 32],
+    pk: &ElectionPublicKey,
+) -> ChunkOutcome {
+    let mut failures = Vec::new();
+    batch.reserve(
+        chunk
+            .iter()
+            .map(|&i| {
+                ballots[i]
+                    .contests
+                    .iter()
+                    .map(ContestBallot::batch_terms)
+                    .sum::<usize>()
+            })
+            .sum(),
+    );
+    let mut passed = Vec::with_capacity(chunk.len());
+    for &i in chunk {
+        let b = &ballots[i];
+        let ctx = ProofContext {
+            manifest_hash: *manifest_hash,
+            public_key: *pk,
+            nullifier: b.nullifier,
+        };
+        let added = b
+            .contests
+            .iter()
+            .enumerate()
+            .try_for_each(|(c, contest)| contest.verify_into(&ctx, manifest, c, &mut batch));
+        match added {
+            Ok(()) => passed.push(i),
+            Err(e) => failures.push((i, e)),
+        }
+    }
+    if batch.finish().is_err() {
+        let mut next = Vec::with_capacity(passed.len());
+        for &i in &passed {
+            let b = &ballots[i];
+            match verify_validity_of(
+                &b.election_id,
+                &b.nullifier,
+                &b.contests,
+                manifest,
+                manifest_hash,
+                pk,
+            ) {
+                Ok(()) => next.push(i),
+                Err(e) => failures.push((i, e)),
+            }
+        }
+        passed = next;
+    }
+    (passed, failures)
 }
 
 impl Encode for Ballot {
