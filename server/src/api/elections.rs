@@ -1,0 +1,374 @@
+//! Election endpoints: create, list, get, the writes of each role, the census and the
+//! export of one election's board.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use urna_protocol::board::EntryKind;
+
+use super::log::EntryBody;
+use super::{from_hex, hex32, AppState, JsonBody, QueryParams};
+use crate::board::state::{ElectionState, Phase};
+use crate::board::{Board, Submitted, MAX_PAGE};
+use crate::error::ApiError;
+
+/// The body of every write: one board entry.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PostEntry {
+    /// The canonical bytes of the board entry (PROTOCOL 9.3), hex.
+    pub entry: String,
+}
+
+async fn submit(
+    s: &AppState,
+    kind: EntryKind,
+    election: Option<&str>,
+    body: PostEntry,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let election = election.map(|e| hex32("election id", e)).transpose()?;
+    let bytes = from_hex("entry", &body.entry)?;
+    let submitted = s.board.submit(kind, election, bytes).await?;
+    let status = if submitted.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(submitted)))
+}
+
+type Posted = Result<(StatusCode, Json<Submitted>), ApiError>;
+
+pub(super) async fn create(State(s): State<AppState>, JsonBody(b): JsonBody<PostEntry>) -> Posted {
+    submit(&s, EntryKind::Manifest, None, b).await
+}
+
+macro_rules! post_kind {
+    ($name:ident, $kind:expr) => {
+        pub(super) async fn $name(
+            State(s): State<AppState>,
+            Path(id): Path<String>,
+            JsonBody(b): JsonBody<PostEntry>,
+        ) -> Posted {
+            submit(&s, $kind, Some(&id), b).await
+        }
+    };
+}
+
+post_kind!(dealer, EntryKind::Dealer);
+post_kind!(complaint, EntryKind::Complaint);
+post_kind!(registration_codes, EntryKind::RegistrationCodes);
+post_kind!(registration, EntryKind::Registration);
+post_kind!(freeze, EntryKind::CensusFrozen);
+post_kind!(open, EntryKind::Open);
+post_kind!(close, EntryKind::Close);
+post_kind!(ballot, EntryKind::Ballot);
+post_kind!(shares, EntryKind::DecryptionShares);
+
+/// An election's summary.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ElectionSummary {
+    /// The election id (hex).
+    pub election_id: String,
+    /// The manifest's title.
+    pub title: String,
+    /// The phase: `setup`, `frozen`, `open`, `closed`, `tallied`.
+    pub phase: Phase,
+    /// Log index of the manifest entry.
+    pub manifest_index: u64,
+    /// The manifest hash (hex).
+    pub manifest_hash: String,
+    /// The manifest's voting window (Unix seconds).
+    pub opens_at: u64,
+    /// End of the window.
+    pub closes_at: u64,
+    /// Trustees who posted a dealer message.
+    pub dealers: Vec<u32>,
+    /// Complaints posted.
+    pub complaints: usize,
+    /// Registration codes posted.
+    pub registration_codes: usize,
+    /// Registrations (census leaves).
+    pub registrations: usize,
+    /// The frozen census root (hex).
+    pub census_root: Option<String>,
+    /// The election public key (hex), from the open entry on.
+    pub election_public_key: Option<String>,
+    /// Ballot entries on the board (re-votes included).
+    pub ballot_entries: u64,
+    /// Ballots that count (one per nullifier).
+    pub counted_ballots: usize,
+    /// Trustees who posted decryption shares.
+    pub shares: Vec<u32>,
+    /// Log index of the tally entry.
+    pub tally_index: Option<u64>,
+}
+
+fn summary(e: &ElectionState) -> ElectionSummary {
+    use urna_protocol::codec::Encode;
+    ElectionSummary {
+        election_id: hex::encode(e.manifest.election_id.to_bytes()),
+        title: e.manifest.title.clone(),
+        phase: e.phase(),
+        manifest_index: e.manifest_index,
+        manifest_hash: hex::encode(e.manifest_hash),
+        opens_at: e.manifest.opens_at,
+        closes_at: e.manifest.closes_at,
+        dealers: e.dealers.keys().copied().collect(),
+        complaints: e.complaints.len(),
+        registration_codes: e.code_hashes.len(),
+        registrations: e.commitments.len(),
+        census_root: e.frozen.as_ref().map(|f| hex::encode(f.root.to_bytes())),
+        election_public_key: e.keys.as_ref().map(|k| hex::encode(k.public_key.encoded())),
+        ballot_entries: e.ballot_entries,
+        counted_ballots: e.latest.len(),
+        shares: e.shares.keys().copied().collect(),
+        tally_index: e.tally,
+    }
+}
+
+pub(super) async fn list(
+    State(s): State<AppState>,
+) -> Result<Json<Vec<ElectionSummary>>, ApiError> {
+    s.board.refresh().await?;
+    Ok(Json(s.board.elections(summary)))
+}
+
+pub(super) async fn get(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ElectionSummary>, ApiError> {
+    let id = hex32("election id", &id)?;
+    s.board.refresh().await?;
+    Ok(Json(s.board.with_election(&id, summary)?))
+}
+
+/// `GET …/census?start=&limit=`.
+#[derive(Debug, Deserialize)]
+pub(super) struct CensusQuery {
+    #[serde(default)]
+    start: usize,
+    limit: Option<usize>,
+}
+
+/// A page of the census.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CensusPage {
+    /// The census depth.
+    pub depth: u32,
+    /// Registrations so far.
+    pub size: usize,
+    /// The frozen root (hex), once frozen.
+    pub root: Option<String>,
+    /// Identity commitments (hex) from `start`, in census order.
+    pub leaves: Vec<String>,
+    /// The start of the next page.
+    pub next: Option<usize>,
+}
+
+/// Most census leaves per page.
+const MAX_CENSUS_PAGE: usize = 10_000;
+
+pub(super) async fn census(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<CensusQuery>,
+) -> Result<Json<CensusPage>, ApiError> {
+    let id = hex32("election id", &id)?;
+    let limit = q.limit.unwrap_or(MAX_CENSUS_PAGE);
+    if limit == 0 || limit > MAX_CENSUS_PAGE {
+        return Err(ApiError::BadParameter(format!(
+            "limit must be in 1..={MAX_CENSUS_PAGE}"
+        )));
+    }
+    s.board.refresh().await?;
+    s.board.with_election(&id, |e| {
+        let size = e.commitments.len();
+        let start = q.start.min(size);
+        let end = size.min(start.saturating_add(limit));
+        Json(CensusPage {
+            depth: e.manifest.census_depth,
+            size,
+            root: e.frozen.as_ref().map(|f| hex::encode(f.root.to_bytes())),
+            leaves: e
+                .commitments
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| hex::encode(c.to_bytes()))
+                .collect(),
+            next: (end < size).then_some(end),
+        })
+    })
+}
+
+/// A voter's census path.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CensusPathBody {
+    /// The leaf's position.
+    pub index: u64,
+    /// The frozen root (hex).
+    pub root: String,
+    /// The path, canonical `MerklePath` encoding (PROTOCOL 10.3), hex.
+    pub path: String,
+}
+
+pub(super) async fn census_path(
+    State(s): State<AppState>,
+    Path((id, commitment)): Path<(String, String)>,
+) -> Result<Json<CensusPathBody>, ApiError> {
+    let id = hex32("election id", &id)?;
+    let commitment = hex32("identity commitment", &commitment)?;
+    s.board.refresh().await?;
+    let (index, path) = s.board.census_path(&id, &commitment).await?;
+    let root = s.board.census(&id).await?.root();
+    Ok(Json(CensusPathBody {
+        index,
+        root: hex::encode(root.to_bytes()),
+        path: hex::encode(path.to_bytes()),
+    }))
+}
+
+/// The first line of an export.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportHeader {
+    /// `urna-board-export/v1`.
+    pub format: String,
+    /// The election (hex).
+    pub election_id: String,
+    /// The log's origin.
+    pub origin: String,
+    /// The board's signed-note verifier key.
+    pub vkey: String,
+    /// The signed checkpoint every inclusion proof below is made against.
+    pub checkpoint: String,
+    /// Its size.
+    pub tree_size: u64,
+}
+
+/// One entry line of an export.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportEntry {
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: EntryBody,
+    /// Its inclusion proof in the checkpoint's tree (hex).
+    pub inclusion_proof: Vec<String>,
+}
+
+fn export_page(
+    board: &Board,
+    rows: &[crate::storage::StoredEntry],
+    size: u64,
+) -> Result<String, ApiError> {
+    let mut out = String::new();
+    for row in rows.iter().filter(|r| r.index < size) {
+        let (_, proof) = board.inclusion_proof(row.index, size)?;
+        let line = ExportEntry {
+            entry: EntryBody::from(row),
+            inclusion_proof: proof.iter().map(|h| hex::encode(h.as_bytes())).collect(),
+        };
+        out.push_str(&serde_json::to_string(&line).map_err(ApiError::internal)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+pub(super) async fn export(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = hex32("election id", &id)?;
+    s.board.refresh().await?;
+    s.board.with_election(&id, |_| ())?;
+    let (size, note) = s.board.checkpoint_note();
+    let header_line = ExportHeader {
+        format: "urna-board-export/v1".into(),
+        election_id: hex::encode(id),
+        origin: s.board.key().origin().to_owned(),
+        vkey: s.board.key().vkey(),
+        checkpoint: note,
+        tree_size: size,
+    };
+    let mut first = serde_json::to_string(&header_line).map_err(ApiError::internal)?;
+    first.push('\n');
+    let board: Arc<Board> = s.board.clone();
+    // Streamed page by page, so an export of a million ballots is never in memory.
+    let pages = futures_util::stream::unfold(Some(0u64), move |from| {
+        let board = board.clone();
+        async move {
+            let from = from?;
+            let rows = match board
+                .store()
+                .election_entries(id, from, MAX_PAGE as u32)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed");
+                    return Some((Err(std::io::Error::other("export failed")), None));
+                }
+            };
+            let next = match rows.last() {
+                Some(last) if last.index + 1 < size => Some(last.index + 1),
+                _ => None,
+            };
+            if rows.is_empty() {
+                return None;
+            }
+            match export_page(&board, &rows, size) {
+                Ok(text) => Some((Ok::<_, std::io::Error>(text), next)),
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    let stream = futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+        pages,
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"urna-board-{}.ndjson\"",
+                    hex::encode(id)
+                ),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// The aggregate the trustees decrypt.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AggregateBody {
+    /// Ballots counted (one per nullifier).
+    pub ballots: u64,
+    /// The aggregate's encoding (`u64 ballots ‖ u32 contests ‖ seq(ciphertext)…`,
+    /// PROTOCOL 8.1), hex.
+    pub aggregate: String,
+}
+
+pub(super) async fn aggregate(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AggregateBody>, ApiError> {
+    use urna_protocol::codec::Encode;
+    let id = hex32("election id", &id)?;
+    s.board.refresh().await?;
+    let aggregate = s.board.aggregate(&id).await?;
+    Ok(Json(AggregateBody {
+        ballots: aggregate.ballots(),
+        aggregate: hex::encode(aggregate.encoded()),
+    }))
+}

@@ -1,0 +1,193 @@
+//! The HTTP API (docs/API.md): routing, body limits, extractors that turn every
+//! rejection into an [`ApiError`].
+//!
+//! Encodings: JSON everywhere; binary objects (entries, hashes, ids, proofs) are
+//! lowercase hex of their canonical bytes; the checkpoint is its signed-note text.
+
+mod elections;
+mod log;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use tower_http::trace::TraceLayer;
+
+use crate::board::Board;
+use crate::error::ApiError;
+
+/// Body limits, in bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Ballots.
+    pub ballot: usize,
+    /// Every other entry (a registration-codes entry holds up to 100,000 hashes).
+    pub entry: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            ballot: 1 << 20,
+            entry: 8 << 20,
+        }
+    }
+}
+
+/// What every handler gets.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The board.
+    pub board: Arc<Board>,
+    /// Body limits.
+    pub limits: Limits,
+}
+
+/// A JSON body whose rejections are [`ApiError`]s (413 for an oversized body, 400 for
+/// malformed JSON).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::BodyTooLarge)
+            }
+            Err(rejection) => Err(ApiError::MalformedJson(rejection.body_text())),
+        }
+    }
+}
+
+/// Query parameters whose rejections are [`ApiError::BadParameter`].
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryParams(q.0))
+            .map_err(|e| ApiError::BadParameter(e.body_text()))
+    }
+}
+
+/// Decodes lowercase or uppercase hex, naming the field on failure.
+pub(crate) fn from_hex(what: &str, s: &str) -> Result<Vec<u8>, ApiError> {
+    hex::decode(s).map_err(|e| ApiError::BadEncoding(format!("{what}: {e}")))
+}
+
+/// Decodes 32 bytes of hex.
+pub(crate) fn hex32(what: &str, s: &str) -> Result<[u8; 32], ApiError> {
+    from_hex(what, s)?
+        .try_into()
+        .map_err(|_| ApiError::BadEncoding(format!("{what}: not 32 bytes")))
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.board.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.board.metrics().render() {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+/// The application: every route, with its body limit.
+pub fn app(state: AppState) -> Router {
+    let entry_limit = DefaultBodyLimit::max(state.limits.entry);
+    let ballot_limit = DefaultBodyLimit::max(state.limits.ballot);
+    let id = "/v1/elections/{id}";
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/board", get(log::board_info))
+        .route("/v1/keys/{hash}", get(log::verifying_key))
+        .route("/v1/log/checkpoint", get(log::checkpoint))
+        .route("/v1/log/entries", get(log::entries))
+        .route("/v1/log/entries/{index}", get(log::entry))
+        .route("/v1/log/inclusion", get(log::inclusion))
+        .route("/v1/log/consistency", get(log::consistency))
+        .route(
+            "/v1/elections",
+            post(elections::create)
+                .get(elections::list)
+                .layer(entry_limit),
+        )
+        .route(id, get(elections::get))
+        .route(&format!("{id}/export"), get(elections::export))
+        .route(&format!("{id}/census"), get(elections::census))
+        .route(&format!("{id}/aggregate"), get(elections::aggregate))
+        .route(
+            &format!("{id}/census/path/{{commitment}}"),
+            get(elections::census_path),
+        )
+        .route(
+            &format!("{id}/dealers"),
+            post(elections::dealer).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/complaints"),
+            post(elections::complaint).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/registration-codes"),
+            post(elections::registration_codes).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/registrations"),
+            post(elections::registration).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/census/freeze"),
+            post(elections::freeze).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/open"),
+            post(elections::open).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/close"),
+            post(elections::close).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/ballots"),
+            post(elections::ballot).layer(ballot_limit),
+        )
+        .route(
+            &format!("{id}/shares"),
+            post(elections::shares).layer(entry_limit),
+        )
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

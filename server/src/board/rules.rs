@@ -1,0 +1,232 @@
+//! The board's phase and uniqueness rules (docs/protocol/12-board-server.md §12.1–12.3).
+//!
+//! [`admit`] is pure: given an election's state, an entry whose signature and proofs
+//! were already checked, and the server's clock, it says whether the entry may be
+//! appended and which derived rows it writes. The board calls it once before the
+//! expensive checks (to fail fast) and again under the sequencer lock (to decide).
+
+use urna_protocol::board::{BoardEntry, Payload, RegistrationCode};
+
+use super::state::{ElectionState, Phase};
+use crate::error::ApiError;
+use crate::storage::Derived;
+
+/// Largest difference, in seconds, allowed between the time in an open or close entry
+/// and the server's clock.
+pub const MAX_CLOCK_SKEW: u64 = 300;
+
+/// The decision on an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Append it, with these derived rows.
+    Append(Vec<Derived>),
+    /// A ballot already on the board at this index (same nullifier and digest): answer
+    /// with its receipt and append nothing.
+    Replay(u64),
+}
+
+fn wrong_phase(state: &ElectionState, reason: &str) -> ApiError {
+    ApiError::WrongPhase {
+        phase: state.phase().name(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn check_time(at: u64, now: u64) -> Result<(), ApiError> {
+    if at.abs_diff(now) > MAX_CLOCK_SKEW {
+        return Err(ApiError::OutsideWindow(format!(
+            "entry time {at} is more than {MAX_CLOCK_SKEW} s from the server clock {now}"
+        )));
+    }
+    Ok(())
+}
+
+/// Decides whether `entry` (signature and proofs already checked) may be appended to
+/// `state` at server time `now` (Unix seconds).
+pub fn admit(state: &ElectionState, entry: &BoardEntry, now: u64) -> Result<Admission, ApiError> {
+    let m = &state.manifest;
+    let phase = state.phase();
+    match entry.payload() {
+        Payload::Manifest(_) => Err(ApiError::ElectionExists),
+        Payload::Tally(_) => Err(ApiError::WrongKind {
+            expected: "client",
+            actual: "tally",
+        }),
+        Payload::Dealer(d) => {
+            if state.opened.is_some() {
+                return Err(wrong_phase(
+                    state,
+                    "the key ceremony ended when voting opened",
+                ));
+            }
+            if state.dealers.contains_key(&d.dealer()) {
+                return Err(ApiError::Duplicate(format!(
+                    "trustee {} already posted a dealer message",
+                    d.dealer()
+                )));
+            }
+            Ok(Admission::Append(vec![Derived::Trustee {
+                trustee: d.dealer(),
+                other: 0,
+            }]))
+        }
+        Payload::Complaint(c) => {
+            if state.opened.is_some() {
+                return Err(wrong_phase(
+                    state,
+                    "the key ceremony ended when voting opened",
+                ));
+            }
+            if !state.dealers.contains_key(&c.accused()) {
+                return Err(ApiError::InvalidEntry(format!(
+                    "trustee {} has no dealer message to complain about",
+                    c.accused()
+                )));
+            }
+            if state
+                .complaints
+                .iter()
+                .any(|k| k.complainer() == c.complainer() && k.accused() == c.accused())
+            {
+                return Err(ApiError::Duplicate(format!(
+                    "trustee {} already complained about trustee {}",
+                    c.complainer(),
+                    c.accused()
+                )));
+            }
+            Ok(Admission::Append(vec![Derived::Trustee {
+                trustee: c.complainer(),
+                other: c.accused(),
+            }]))
+        }
+        Payload::RegistrationCodes(hashes) => {
+            if state.frozen.is_some() {
+                return Err(ApiError::CensusFrozen);
+            }
+            let mut seen = std::collections::HashSet::with_capacity(hashes.len());
+            for h in hashes {
+                if state.code_hashes.contains_key(h) || !seen.insert(*h) {
+                    return Err(ApiError::DuplicateCodeHash);
+                }
+            }
+            Ok(Admission::Append(vec![Derived::CodeHashes(hashes.clone())]))
+        }
+        Payload::Registration { code, commitment } => {
+            if state.frozen.is_some() {
+                return Err(ApiError::CensusFrozen);
+            }
+            let code_hash = RegistrationCode::from_bytes(*code).hash(&m.election_id);
+            match state.code_hashes.get(&code_hash) {
+                None => return Err(ApiError::UnknownRegistrationCode),
+                Some(true) => return Err(ApiError::RegistrationCodeUsed),
+                Some(false) => {}
+            }
+            let commitment = commitment.to_bytes();
+            if state.commitment_set.contains(&commitment) {
+                return Err(ApiError::DuplicateCommitment);
+            }
+            let position = state.commitments.len() as u64;
+            let capacity = 1u64.checked_shl(m.census_depth).unwrap_or(u64::MAX);
+            if position >= capacity {
+                return Err(ApiError::CensusFull);
+            }
+            Ok(Admission::Append(vec![Derived::Registration {
+                code_hash,
+                position,
+                commitment,
+            }]))
+        }
+        Payload::CensusFrozen { size, .. } => {
+            if state.frozen.is_some() {
+                return Err(wrong_phase(state, "the census is already frozen"));
+            }
+            if *size != state.commitments.len() as u64 {
+                return Err(ApiError::CensusMismatch(format!(
+                    "the entry says {size} registrations, the board has {}",
+                    state.commitments.len()
+                )));
+            }
+            // The root is compared with the board's census tree by the caller (it costs
+            // one Poseidon hash per node, so it is computed off the lock).
+            Ok(Admission::Append(Vec::new()))
+        }
+        Payload::Open { at } => {
+            if phase != Phase::Frozen {
+                return Err(wrong_phase(
+                    state,
+                    "voting opens once, after the census froze",
+                ));
+            }
+            if now < m.opens_at || now >= m.closes_at {
+                return Err(ApiError::OutsideWindow(format!(
+                    "the manifest's window is [{}, {}), the server clock is {now}",
+                    m.opens_at, m.closes_at
+                )));
+            }
+            check_time(*at, now)?;
+            state
+                .ceremony_outcome()
+                .map_err(|e| wrong_phase(state, &format!("key ceremony incomplete: {e}")))?;
+            Ok(Admission::Append(Vec::new()))
+        }
+        Payload::Close { at } => {
+            if phase != Phase::Open {
+                return Err(wrong_phase(state, "voting closes once, after it opened"));
+            }
+            check_time(*at, now)?;
+            Ok(Admission::Append(Vec::new()))
+        }
+        Payload::Ballot(b) => {
+            match phase {
+                Phase::Setup | Phase::Frozen => return Err(ApiError::VotingNotOpen),
+                Phase::Closed | Phase::Tallied => return Err(ApiError::VotingClosed),
+                Phase::Open => {}
+            }
+            if now < m.opens_at {
+                return Err(ApiError::VotingNotOpen);
+            }
+            if now >= m.closes_at {
+                return Err(ApiError::VotingClosed);
+            }
+            let frozen = state.frozen.as_ref().ok_or(ApiError::VotingNotOpen)?;
+            if b.census_root != frozen.root {
+                return Err(ApiError::WrongCensusRoot);
+            }
+            let nullifier = b.nullifier.to_bytes();
+            let digest = b.digest(&state.manifest_hash).to_bytes();
+            if let Some(&index) = state.ballots.get(&(nullifier, digest)) {
+                return Ok(Admission::Replay(index));
+            }
+            let fingerprints = b.ciphertext_fingerprints();
+            for fp in &fingerprints {
+                if let Some(owner) = state.fingerprints.get(fp) {
+                    if *owner != nullifier {
+                        return Err(ApiError::CiphertextReused);
+                    }
+                }
+            }
+            Ok(Admission::Append(vec![Derived::Ballot {
+                nullifier,
+                digest,
+                fingerprints,
+            }]))
+        }
+        Payload::DecryptionShares(s) => {
+            match phase {
+                Phase::Closed => {}
+                Phase::Tallied => return Err(wrong_phase(state, "the tally is already posted")),
+                _ => return Err(wrong_phase(state, "decryption shares come after close")),
+            }
+            if state.shares.contains_key(&s.trustee()) {
+                return Err(ApiError::Duplicate(format!(
+                    "trustee {} already posted decryption shares",
+                    s.trustee()
+                )));
+            }
+            Ok(Admission::Append(vec![Derived::Trustee {
+                trustee: s.trustee(),
+                other: 0,
+            }]))
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The board's view of each election, derived from the log by replay: the phase, the
+//! key ceremony, the census, the ballots that count, the decryption shares.
+//!
+//! Every process rebuilds this state from the stored log at start and keeps it current
+//! by applying each entry it (or another process sharing the database) appends.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use urna_circuits::{CensusRoot, CensusTree, IdentityCommitment};
+use urna_protocol::board::{BoardEntry, Payload, RegistrationCode};
+use urna_protocol::codec::Canonical;
+use urna_protocol::dkg::{Complaint, DealerMessage, DkgContext, DkgOutcome};
+use urna_protocol::elgamal::ElectionPublicKey;
+use urna_protocol::manifest::Manifest;
+use urna_protocol::tally::{Aggregate, TallyContext, TrusteeShares};
+
+use crate::storage::StoredEntry;
+
+/// An election's phase (docs/protocol/12-board-server.md §12.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Manifest posted: key ceremony and registration.
+    Setup,
+    /// Census frozen; waiting for the open entry.
+    Frozen,
+    /// Voting is open.
+    Open,
+    /// Voting closed: decryption shares.
+    Closed,
+    /// The tally is on the board.
+    Tallied,
+}
+
+impl Phase {
+    /// The phase's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Frozen => "frozen",
+            Phase::Open => "open",
+            Phase::Closed => "closed",
+            Phase::Tallied => "tallied",
+        }
+    }
+}
+
+/// The frozen census.
+#[derive(Clone, Debug)]
+pub struct Frozen {
+    /// Its root.
+    pub root: CensusRoot,
+    /// Number of registrations.
+    pub size: u64,
+    /// Log index of the census-frozen entry.
+    pub index: u64,
+}
+
+/// What the key ceremony produced (computed when voting opens).
+#[derive(Clone, Debug)]
+pub struct ElectionKeys {
+    /// The election public key.
+    pub public_key: ElectionPublicKey,
+    /// What the tally needs.
+    pub tally: TallyContext,
+}
+
+/// One election.
+#[derive(Clone, Debug)]
+pub struct ElectionState {
+    /// The manifest.
+    pub manifest: Arc<Manifest>,
+    /// Its hash.
+    pub manifest_hash: [u8; 32],
+    /// Log index of the manifest entry.
+    pub manifest_index: u64,
+    /// The key ceremony's public parameters.
+    pub dkg: DkgContext,
+    /// Dealer messages by trustee.
+    pub dealers: BTreeMap<u32, DealerMessage>,
+    /// Complaints, in board order.
+    pub complaints: Vec<Complaint>,
+    /// Posted registration-code hashes and whether each is used.
+    pub code_hashes: HashMap<[u8; 32], bool>,
+    /// Census leaves in board order.
+    pub commitments: Vec<IdentityCommitment>,
+    /// The same, as a set.
+    pub commitment_set: HashSet<[u8; 32]>,
+    /// The frozen census.
+    pub frozen: Option<Frozen>,
+    /// The census tree, once frozen (built lazily).
+    pub census: Option<Arc<CensusTree>>,
+    /// The open entry: time and index.
+    pub opened: Option<(u64, u64)>,
+    /// The ceremony's outcome, from the open entry on.
+    pub keys: Option<Arc<ElectionKeys>>,
+    /// The close entry: time and index.
+    pub closed: Option<(u64, u64)>,
+    /// Every ballot `(nullifier, digest) → index`.
+    pub ballots: HashMap<([u8; 32], [u8; 32]), u64>,
+    /// The ballot that counts for each nullifier (the latest).
+    pub latest: HashMap<[u8; 32], u64>,
+    /// Ciphertext fingerprint → nullifier that cast it first.
+    pub fingerprints: HashMap<[u8; 32], [u8; 32]>,
+    /// Ballot entries on the board (re-votes included).
+    pub ballot_entries: u64,
+    /// Decryption shares by trustee.
+    pub shares: BTreeMap<u32, TrusteeShares>,
+    /// The aggregate of the counted ballots (computed after close).
+    pub aggregate: Option<Arc<Aggregate>>,
+    /// Log index of the tally.
+    pub tally: Option<u64>,
+}
+
+impl ElectionState {
+    /// A new election from its manifest entry at `index`.
+    pub fn new(manifest: Manifest, index: u64) -> Result<Self, String> {
+        let dkg = DkgContext::new(
+            manifest.manifest_hash(),
+            manifest.threshold,
+            manifest.trustees.iter().map(|t| t.encryption_key).collect(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Self {
+            manifest_hash: manifest.manifest_hash(),
+            manifest: Arc::new(manifest),
+            manifest_index: index,
+            dkg,
+            dealers: BTreeMap::new(),
+            complaints: Vec::new(),
+            code_hashes: HashMap::new(),
+            commitments: Vec::new(),
+            commitment_set: HashSet::new(),
+            frozen: None,
+            census: None,
+            opened: None,
+            keys: None,
+            closed: None,
+            ballots: HashMap::new(),
+            latest: HashMap::new(),
+            fingerprints: HashMap::new(),
+            ballot_entries: 0,
+            shares: BTreeMap::new(),
+            aggregate: None,
+            tally: None,
+        })
+    }
+
+    /// The phase.
+    pub fn phase(&self) -> Phase {
+        if self.tally.is_some() {
+            Phase::Tallied
+        } else if self.closed.is_some() {
+            Phase::Closed
+        } else if self.opened.is_some() {
+            Phase::Open
+        } else if self.frozen.is_some() {
+            Phase::Frozen
+        } else {
+            Phase::Setup
+        }
+    }
+
+    /// The outcome of the key ceremony over the posted messages and complaints.
+    pub fn ceremony_outcome(&self) -> Result<ElectionKeys, String> {
+        let messages: Vec<DealerMessage> = self.dealers.values().cloned().collect();
+        let outcome =
+            DkgOutcome::new(&self.dkg, &messages, &self.complaints).map_err(|e| e.to_string())?;
+        Ok(ElectionKeys {
+            public_key: outcome.election_public_key(),
+            tally: TallyContext::from_dkg(&self.dkg, &outcome),
+        })
+    }
+
+    /// Applies a committed entry at `index` (which the board's rules admitted).
+    pub fn apply(&mut self, index: u64, entry: &BoardEntry) -> Result<(), String> {
+        match entry.payload() {
+            Payload::Manifest(_) => return Err("second manifest for one election".into()),
+            Payload::Dealer(d) => {
+                self.dealers.insert(d.dealer(), d.clone());
+            }
+            Payload::Complaint(c) => self.complaints.push(*c),
+            Payload::RegistrationCodes(hashes) => {
+                for h in hashes {
+                    self.code_hashes.insert(*h, false);
+                }
+            }
+            Payload::Registration { code, commitment } => {
+                let hash = RegistrationCode::from_bytes(*code).hash(&self.manifest.election_id);
+                self.code_hashes.insert(hash, true);
+                self.commitment_set.insert(commitment.to_bytes());
+                self.commitments.push(*commitment);
+            }
+            Payload::CensusFrozen { root, size } => {
+                self.frozen = Some(Frozen {
+                    root: *root,
+                    size: *size,
+                    index,
+                });
+            }
+            Payload::Open { at } => {
+                self.opened = Some((*at, index));
+                self.keys = Some(Arc::new(self.ceremony_outcome()?));
+            }
+            Payload::Close { at } => self.closed = Some((*at, index)),
+            Payload::Ballot(b) => {
+                let nullifier = b.nullifier.to_bytes();
+                let digest = b.digest(&self.manifest_hash).to_bytes();
+                self.ballots.insert((nullifier, digest), index);
+                self.latest.insert(nullifier, index);
+                for fp in b.ciphertext_fingerprints() {
+                    self.fingerprints.entry(fp).or_insert(nullifier);
+                }
+                self.ballot_entries += 1;
+            }
+            Payload::DecryptionShares(s) => {
+                self.shares.insert(s.trustee(), s.clone());
+            }
+            Payload::Tally(_) => self.tally = Some(index),
+        }
+        Ok(())
+    }
+
+    /// The census tree over the registrations (cached once frozen).
+    pub fn census_tree(&mut self) -> Result<Arc<CensusTree>, String> {
+        if let Some(t) = &self.census {
+            if t.len() == self.commitments.len() as u64 {
+                return Ok(t.clone());
+            }
+        }
+        let tree = Arc::new(
+            CensusTree::from_leaves(self.manifest.census_depth, &self.commitments)
+                .map_err(|e| e.to_string())?,
+        );
+        if self.frozen.is_some() {
+            self.census = Some(tree.clone());
+        }
+        Ok(tree)
+    }
+}
+
+/// Every election on the board.
+#[derive(Clone, Debug, Default)]
+pub struct BoardState {
+    /// Elections by id.
+    pub elections: HashMap<[u8; 32], ElectionState>,
+    /// Election ids in board order.
+    pub order: Vec<[u8; 32]>,
+}
+
+impl BoardState {
+    /// Applies a committed entry (decoding it).
+    pub fn apply_stored(&mut self, stored: &StoredEntry) -> Result<(), String> {
+        let entry = BoardEntry::from_canonical_bytes(&stored.entry)
+            .map_err(|e| format!("entry {} does not decode: {e}", stored.index))?;
+        self.apply(stored.index, &entry)
+    }
+
+    /// Applies a committed, decoded entry.
+    pub fn apply(&mut self, index: u64, entry: &BoardEntry) -> Result<(), String> {
+        let id = entry.election_id().to_bytes();
+        if let Payload::Manifest(m) = entry.payload() {
+            if self.elections.contains_key(&id) {
+                return Err(format!("entry {index}: second manifest for an election"));
+            }
+            self.elections
+                .insert(id, ElectionState::new(m.clone(), index)?);
+            self.order.push(id);
+            return Ok(());
+        }
+        let election = self
+            .elections
+            .get_mut(&id)
+            .ok_or_else(|| format!("entry {index}: no manifest for its election"))?;
+        election
+            .apply(index, entry)
+            .map_err(|e| format!("entry {index}: {e}"))
+    }
+}
