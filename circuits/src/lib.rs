@@ -3,7 +3,7 @@
 //! A voter proves with Groth16 over BN254 that their identity commitment is a leaf of the
 //! census Poseidon Merkle tree and that the public nullifier is
 //! `Poseidon(domain, secret, election id)`, binding a public ballot digest, without
-//! revealing which leaf is theirs. See `docs/protocol/10-circuits.md` (PROTOCOL §10).
+//! revealing which leaf is theirs. See `docs/PROTOCOL.md` (PROTOCOL §10).
 //!
 //! # Modules
 //!

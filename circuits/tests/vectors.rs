@@ -1,5 +1,5 @@
 //! PROTOCOL 10.7 test vectors, pinned. The same values are printed in
-//! `docs/protocol/10-circuits.md`; an independent implementation (e.g. circomlibjs)
+//! `docs/PROTOCOL.md`; an independent implementation (e.g. circomlibjs)
 //! should reproduce every one of them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

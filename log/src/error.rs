@@ -6,7 +6,7 @@ use crate::note::KeyId;
 /// request outside the tree, or a malformed or badly signed note or checkpoint.
 ///
 /// Each variant names the check that failed; the `PROTOCOL 11.x` numbers in the variant
-/// documentation point at the normative step in `docs/protocol/11-log.md`.
+/// documentation point at the normative step in `docs/PROTOCOL.md`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LogError {

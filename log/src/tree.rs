@@ -276,7 +276,7 @@ impl<S: HashStore> MerkleTree<S> {
             // Never asked for; the empty range hashes like the empty tree.
             return Ok(crate::EMPTY_ROOT);
         }
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             let level = n.trailing_zeros() as u8;
             return self.node(level, lo >> level);
         }

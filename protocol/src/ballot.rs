@@ -637,8 +637,21 @@ impl Ballot {
         frozen_root: &CensusRoot,
     ) -> Result<(), VerificationError> {
         self.check_eligibility_inputs(pvk, frozen_root, manifest)?;
-        self.verify_validity(manifest, pk)?;
-        self.verify_eligibility(pvk, frozen_root, manifest)
+        // With `parallel`, the validity MSM and the pairing check run side by side; the
+        // validity result is still reported first when both fail.
+        #[cfg(feature = "parallel")]
+        {
+            let (validity, eligibility) = rayon::join(
+                || self.verify_validity(manifest, pk),
+                || self.verify_eligibility(pvk, frozen_root, manifest),
+            );
+            validity.and(eligibility)
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            self.verify_validity(manifest, pk)?;
+            self.verify_eligibility(pvk, frozen_root, manifest)
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 //! * [`keys`]: the board key and the Groth16 verifying keys;
 //! * [`metrics`]: Prometheus metrics.
 //!
-//! See `docs/API.md` and `docs/protocol/12-board-server.md`.
+//! See `docs/API.md` and `docs/PROTOCOL.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -1,4 +1,4 @@
--- Urna bulletin board, SQLite schema (docs/protocol/12-board-server.md).
+-- Urna bulletin board, SQLite schema (`docs/PROTOCOL.md`).
 -- The log is `log_entries`: append-only, enforced by the triggers below. Every other
 -- table is derived from the log and written in the same transaction as the log rows.
 

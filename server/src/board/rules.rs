@@ -1,4 +1,4 @@
-//! The board's phase and uniqueness rules (docs/protocol/12-board-server.md §12.1–12.3).
+//! The board's phase and uniqueness rules (`docs/PROTOCOL.md` §12.1–12.3).
 //!
 //! [`admit`] is pure: given an election's state, an entry whose signature and proofs
 //! were already checked, and the server's clock, it says whether the entry may be

@@ -17,7 +17,7 @@ use urna_protocol::tally::{Aggregate, TallyContext, TrusteeShares};
 
 use crate::storage::StoredEntry;
 
-/// An election's phase (docs/protocol/12-board-server.md §12.1).
+/// An election's phase (`docs/PROTOCOL.md` §12.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
