@@ -28,10 +28,7 @@ use ark_r1cs_std::{
     eq::EqGadget,
     fields::{fp::FpVar, FieldVar},
 };
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
-    SynthesisMode,
-};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use zeroize::Zeroize;
 
 use crate::census::{check_depth, MerklePath};
@@ -188,14 +185,7 @@ impl ConstraintSynthesizer<Fr> for EligibilityCircuit {
 /// The number of R1CS constraints of the eligibility circuit at `depth`, as the Groth16
 /// setup sees them (PROTOCOL 10.4): `242 * depth + 474`, e.g. 5,314 at depth 20.
 pub fn num_constraints(depth: u32) -> Result<usize, CircuitError> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Setup);
-    EligibilityCircuit::blank(depth)?
-        .generate_constraints(cs.clone())
-        .map_err(|e| CircuitError::Groth16(alloc::format!("synthesis: {e}")))?;
-    cs.finalize();
-    Ok(cs.num_constraints())
+    Ok(crate::shape::CircuitShape::for_depth(depth)?.num_constraints)
 }
 
 #[cfg(test)]
@@ -205,6 +195,7 @@ mod tests {
     use crate::census::CensusTree;
     use crate::types::{BallotDigest, ElectionId, IdentityCommitment};
     use ark_ff::UniformRand;
+    use ark_relations::gr1cs::ConstraintSystem;
     use rand_chacha::rand_core::SeedableRng;
 
     struct Fixture {

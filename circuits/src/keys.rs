@@ -23,6 +23,7 @@
 //!   first checks SHA-256 of all the bytes against a committed hash and then skips the
 //!   point checks. [`ProvingKey::from_bytes_checked`] checks everything instead.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ark_bn254::Bn254;
@@ -35,6 +36,7 @@ use sha2::{Digest, Sha256};
 use crate::census::check_depth;
 use crate::circuit::EligibilityCircuit;
 use crate::error::CircuitError;
+use crate::shape::CircuitShape;
 use crate::statement::public_input;
 
 /// Magic prefix of the proving-key encoding.
@@ -218,6 +220,8 @@ pub struct ProvingKey {
     depth: u32,
     inner: ark_groth16::ProvingKey<Bn254>,
     hash: [u8; 32],
+    /// The circuit's constraint matrices, computed once at load (see [`crate::shape`]).
+    shape: Arc<CircuitShape>,
 }
 
 impl core::fmt::Debug for ProvingKey {
@@ -232,10 +236,13 @@ impl core::fmt::Debug for ProvingKey {
 
 impl ProvingKey {
     fn from_ark(depth: u32, inner: ark_groth16::ProvingKey<Bn254>) -> Result<Self, CircuitError> {
+        let shape = CircuitShape::for_depth(depth)?;
+        shape.check_key(&inner)?;
         let mut pk = Self {
             depth,
             inner,
             hash: [0u8; 32],
+            shape: Arc::new(shape),
         };
         pk.hash = sha256(&pk.to_bytes()?);
         Ok(pk)
@@ -293,7 +300,14 @@ impl ProvingKey {
             });
         }
         check_vk_shape(&inner.vk)?;
-        Ok(Self { depth, inner, hash })
+        let shape = CircuitShape::for_depth(depth)?;
+        shape.check_key(&inner)?;
+        Ok(Self {
+            depth,
+            inner,
+            hash,
+            shape: Arc::new(shape),
+        })
     }
 
     /// Loads a proving key **without** point validation, after checking that SHA-256 of
@@ -333,5 +347,9 @@ impl ProvingKey {
 
     pub(crate) fn as_ark(&self) -> &ark_groth16::ProvingKey<Bn254> {
         &self.inner
+    }
+
+    pub(crate) fn shape(&self) -> &CircuitShape {
+        &self.shape
     }
 }

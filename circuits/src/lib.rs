@@ -66,6 +66,7 @@ pub mod keys;
 pub mod poseidon;
 pub mod proof;
 pub mod secret;
+mod shape;
 pub mod statement;
 pub mod types;
 

@@ -1,7 +1,8 @@
 //! Proving and verifying one eligibility proof (PROTOCOL 10.4, 10.5).
 
-use ark_bn254::Bn254;
+use ark_bn254::{Bn254, Fr};
 use ark_ec::AffineRepr;
+use ark_ff::UniformRand;
 use ark_groth16::Groth16;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use rand_core::CryptoRngCore;
@@ -150,8 +151,22 @@ pub fn prove(
     }
     check_witness(secret, path, statement)?;
     let circuit = EligibilityCircuit::new(secret, path, statement);
-    let proof = Groth16::<Bn254>::create_random_proof_with_reduction(circuit, pk.as_ark(), rng)
-        .map_err(|e| CircuitError::Groth16(alloc::format!("prove: {e}")))?;
+    // The matrices were computed once with the key; only the witness is synthesised here
+    // (crate::shape). r and s are the prover's blinding scalars (PROTOCOL 10.5).
+    let shape = pk.shape();
+    let assignment = shape.assignment(circuit)?;
+    let r = Fr::rand(rng);
+    let s = Fr::rand(rng);
+    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        pk.as_ark(),
+        r,
+        s,
+        &shape.matrices,
+        shape.num_instance,
+        shape.num_constraints,
+        &assignment,
+    )
+    .map_err(|e| CircuitError::Groth16(alloc::format!("prove: {e}")))?;
     EligibilityProof::from_ark(proof)
 }
 

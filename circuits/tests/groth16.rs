@@ -357,6 +357,22 @@ fn key_codecs_and_hashes() {
     let mut rng = ChaCha20Rng::seed_from_u64(91);
     let proof = prove(&trusted, &v.secret, &v.path, &v.statement, &mut rng).unwrap();
     verify(&k.pvk, &v.statement, &proof).unwrap();
+
+    // A key whose header claims another depth does not fit that depth's circuit: refused
+    // at load, even when its hash was committed (the prover would index past its queries).
+    let mut relabelled = pk_bytes.clone();
+    relabelled[8] = 5;
+    let rh = sha256(&relabelled);
+    assert!(matches!(
+        ProvingKey::from_bytes_trusted(&relabelled, &rh),
+        Err(CircuitError::InvalidEncoding { what }) if what.contains("does not match the circuit")
+    ));
+    assert!(ProvingKey::from_bytes_checked(&relabelled).is_err());
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).into()
 }
 
 /// Pinned verifying-key digests from the fixed-seed setups (STYLE §14). They change only
