@@ -10,6 +10,8 @@
 //! - [`tree`]: an append-only tree that stores its complete-subtree hashes level by level
 //!   behind the small [`HashStore`] trait, and makes roots and proofs at any earlier size in
 //!   `O(log n)` (roots) or `O(log² n)` (proofs) hash reads;
+//! - [`compact`]: [`CompactRange`], the root of a streamed log in `O(log n)` memory, for
+//!   auditors that download the whole log;
 //! - [`note`] and [`checkpoint`]: C2SP `signed-note` envelopes with Ed25519 signatures and
 //!   C2SP `tlog-checkpoint` bodies (`PROTOCOL 11.4`).
 //!
@@ -49,6 +51,7 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod compact;
 mod error;
 pub mod hash;
 pub mod note;
@@ -56,6 +59,7 @@ pub mod proof;
 pub mod tree;
 
 pub use checkpoint::Checkpoint;
+pub use compact::CompactRange;
 pub use error::LogError;
 pub use hash::{leaf_hash, node_hash, Hash, EMPTY_ROOT, HASH_LEN};
 pub use note::{KeyId, NoteSignature, NoteSigner, NoteVerifier, SignedNote};

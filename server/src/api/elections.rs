@@ -233,10 +233,13 @@ pub(super) async fn census_path(
     }))
 }
 
+/// The format name of an export (`docs/API.md`, PROTOCOL §13).
+pub const EXPORT_FORMAT: &str = "urna-board-export/v2";
+
 /// The first line of an export.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ExportHeader {
-    /// `urna-board-export/v1`.
+    /// [`EXPORT_FORMAT`].
     pub format: String,
     /// The election (hex).
     pub election_id: String,
@@ -244,33 +247,41 @@ pub struct ExportHeader {
     pub origin: String,
     /// The board's signed-note verifier key.
     pub vkey: String,
-    /// The signed checkpoint every inclusion proof below is made against.
+    /// The signed checkpoint the lines below add up to.
     pub checkpoint: String,
-    /// Its size.
+    /// Its size: the number of lines after this one.
     pub tree_size: u64,
+    /// The canonical bytes (hex) of the Groth16 verifying key the manifest names by its
+    /// `verifying_key_hash`.
+    pub verifying_key: String,
 }
 
-/// One entry line of an export.
+/// One line of an export after the header: an entry of the election in full, or only the
+/// leaf hash of another election's entry.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct ExportEntry {
-    /// The entry.
-    #[serde(flatten)]
-    pub entry: EntryBody,
-    /// Its inclusion proof in the checkpoint's tree (hex).
-    pub inclusion_proof: Vec<String>,
+#[serde(untagged)]
+pub enum ExportLine {
+    /// An entry of the exported election.
+    Entry(EntryBody),
+    /// An entry of another election: its place in the log and its leaf hash.
+    Other {
+        /// Log index.
+        index: u64,
+        /// Leaf hash (hex).
+        leaf_hash: String,
+    },
 }
 
-fn export_page(
-    board: &Board,
-    rows: &[crate::storage::StoredEntry],
-    size: u64,
-) -> Result<String, ApiError> {
+fn export_page(rows: &[crate::storage::StoredEntry], id: &[u8; 32]) -> Result<String, ApiError> {
     let mut out = String::new();
-    for row in rows.iter().filter(|r| r.index < size) {
-        let (_, proof) = board.inclusion_proof(row.index, size)?;
-        let line = ExportEntry {
-            entry: EntryBody::from(row),
-            inclusion_proof: proof.iter().map(|h| hex::encode(h.as_bytes())).collect(),
+    for row in rows {
+        let line = if row.election_id == *id {
+            ExportLine::Entry(EntryBody::from(row))
+        } else {
+            ExportLine::Other {
+                index: row.index,
+                leaf_hash: hex::encode(row.leaf_hash.as_bytes()),
+            }
         };
         out.push_str(&serde_json::to_string(&line).map_err(ApiError::internal)?);
         out.push('\n');
@@ -278,53 +289,59 @@ fn export_page(
     Ok(out)
 }
 
+/// `GET /v1/elections/{id}/export`: one line per log index up to the checkpoint's size,
+/// so that an auditor recomputes the root from every leaf hash (inclusion and
+/// completeness at once). Streamed page by page.
 pub(super) async fn export(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = hex32("election id", &id)?;
     s.board.refresh().await?;
-    s.board.with_election(&id, |_| ())?;
+    let vk_hash = s
+        .board
+        .with_election(&id, |e| e.manifest.verifying_key_hash)?;
+    let verifying_key = s
+        .board
+        .verifying_keys()
+        .get(&vk_hash)
+        .map(|k| hex::encode(k.bytes.as_slice()))
+        .ok_or_else(|| ApiError::internal("the manifest's verifying key is not on this board"))?;
     let (size, note) = s.board.checkpoint_note();
     let header_line = ExportHeader {
-        format: "urna-board-export/v1".into(),
+        format: EXPORT_FORMAT.into(),
         election_id: hex::encode(id),
         origin: s.board.key().origin().to_owned(),
         vkey: s.board.key().vkey(),
         checkpoint: note,
         tree_size: size,
+        verifying_key,
     };
     let mut first = serde_json::to_string(&header_line).map_err(ApiError::internal)?;
     first.push('\n');
     let board: Arc<Board> = s.board.clone();
     // Streamed page by page, so an export of a million ballots is never in memory.
-    let pages = futures_util::stream::unfold(Some(0u64), move |from| {
+    let pages = futures_util::stream::unfold(0u64, move |from| {
         let board = board.clone();
         async move {
-            let from = from?;
-            let rows = match board
-                .store()
-                .election_entries(id, from, MAX_PAGE as u32)
-                .await
-            {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "export failed");
-                    return Some((Err(std::io::Error::other("export failed")), None));
-                }
-            };
-            let next = match rows.last() {
-                Some(last) if last.index + 1 < size => Some(last.index + 1),
-                _ => None,
-            };
-            if rows.is_empty() {
+            if from >= size {
                 return None;
             }
-            match export_page(&board, &rows, size) {
-                Ok(text) => Some((Ok::<_, std::io::Error>(text), next)),
+            let to = size.min(from.saturating_add(MAX_PAGE));
+            let page = match board.store().entries(from, to).await {
+                Ok(rows) if rows.len() as u64 == to - from => export_page(&rows, &id),
+                Ok(rows) => Err(ApiError::internal(format!(
+                    "log entries {from}..{to}: {} rows",
+                    rows.len()
+                ))),
+                Err(e) => Err(ApiError::internal(e)),
+            };
+            match page {
+                Ok(text) => Some((Ok::<_, std::io::Error>(text), to)),
                 Err(e) => {
                     tracing::error!(error = %e, "export failed");
-                    Some((Err(std::io::Error::other("export failed")), None))
+                    // End the stream: a truncated export fails verification.
+                    Some((Err(std::io::Error::other("export failed")), size))
                 }
             }
         }

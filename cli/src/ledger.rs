@@ -1,0 +1,326 @@
+//! Reading the board as a client that trusts it for nothing it can check: every entry's
+//! leaf hash is recomputed from its bytes, every entry decodes canonically and carries
+//! the signature its manifest requires, checkpoints are verified with the board key the
+//! manifest names, and a full view of the log must hash to the signed checkpoint.
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+use anyhow::{anyhow, bail, ensure, Context as _, Result};
+use urna_circuits::ElectionId;
+use urna_log::{leaf_hash, Checkpoint, Hash, MerkleTree, NoteVerifier};
+use urna_protocol::board::{BoardEntry, Payload};
+use urna_protocol::codec::{Canonical, Decode, Reader, MAX_OBJECT_BYTES};
+use urna_protocol::dkg::{Complaint, DealerMessage, DkgContext, DkgOutcome};
+use urna_protocol::elgamal::ElectionPublicKey;
+use urna_protocol::manifest::Manifest;
+
+use crate::client::{wire, Client};
+use crate::files::hex32;
+
+/// Entries asked for per page.
+const PAGE: u64 = 200;
+
+/// Parses an election id given on the command line.
+pub fn parse_election_id(s: &str) -> Result<ElectionId> {
+    let bytes = hex32("election id", s)
+        .with_context(|| format!("{s:?} is not an election id (64 hex digits)"))?;
+    ElectionId::from_bytes(&bytes).map_err(|e| anyhow!("{s:?} is not an election id: {e}"))
+}
+
+/// Decodes one log entry after checking its leaf hash.
+pub fn decode_entry(e: &wire::Entry) -> Result<(Hash, BoardEntry)> {
+    let (leaf, bytes) = checked_leaf(e)?;
+    let entry = BoardEntry::from_canonical_bytes(&bytes)
+        .map_err(|err| anyhow!("log entry {} does not decode: {err}", e.index))?;
+    Ok((leaf, entry))
+}
+
+fn checked_leaf(e: &wire::Entry) -> Result<(Hash, Vec<u8>)> {
+    ensure!(
+        e.entry.len() <= 2 * MAX_OBJECT_BYTES,
+        "log entry {} is too large",
+        e.index
+    );
+    let bytes =
+        hex::decode(&e.entry).map_err(|err| anyhow!("log entry {}: bad hex: {err}", e.index))?;
+    let leaf = leaf_hash(&bytes);
+    ensure!(
+        hash32("leaf hash", &e.leaf_hash)? == leaf,
+        "log entry {}: the leaf hash the board gives is not the hash of the entry",
+        e.index
+    );
+    Ok((leaf, bytes))
+}
+
+/// An election as read from the board: the manifest is the authority-signed entry at the
+/// index the board names.
+#[derive(Clone, Debug)]
+pub struct Election {
+    /// The id.
+    pub id: ElectionId,
+    /// The id in hex.
+    pub id_hex: String,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Its hash.
+    pub manifest_hash: [u8; 32],
+    /// The board's summary (untrusted counters).
+    pub summary: wire::Summary,
+}
+
+impl Election {
+    /// Reads election `id` from the board.
+    pub async fn fetch(client: &Client, id: &ElectionId) -> Result<Election> {
+        let id_hex = hex::encode(id.to_bytes());
+        let summary: wire::Summary = client.get_json(&format!("/v1/elections/{id_hex}")).await?;
+        ensure!(
+            summary.election_id.eq_ignore_ascii_case(&id_hex),
+            "the board answered for another election"
+        );
+        let e: wire::Entry = client
+            .get_json(&format!("/v1/log/entries/{}", summary.manifest_index))
+            .await?;
+        ensure!(
+            e.index == summary.manifest_index,
+            "the board answered with another entry"
+        );
+        let (_, entry) = decode_entry(&e)?;
+        let Payload::Manifest(manifest) = entry.payload() else {
+            bail!("entry {} is not the election's manifest", e.index);
+        };
+        let manifest = manifest.clone();
+        ensure!(
+            manifest.election_id == *id,
+            "the manifest is for another election"
+        );
+        manifest
+            .validate()
+            .map_err(|err| anyhow!("the election's manifest is invalid: {err}"))?;
+        entry
+            .verify_signature(&manifest)
+            .map_err(|err| anyhow!("the manifest entry is not signed by its authority: {err}"))?;
+        let manifest_hash = manifest.manifest_hash();
+        ensure!(
+            hex::encode(manifest_hash).eq_ignore_ascii_case(&summary.manifest_hash),
+            "the board's manifest hash differs from the manifest it serves"
+        );
+        Ok(Election {
+            id: *id,
+            id_hex,
+            manifest,
+            manifest_hash,
+            summary,
+        })
+    }
+
+    /// The API path of this election, plus `rest`.
+    pub fn path(&self, rest: &str) -> String {
+        format!("/v1/elections/{}{rest}", self.id_hex)
+    }
+}
+
+/// The board's checkpoint signer, checked against the key the manifest names.
+pub async fn board_verifier(
+    client: &Client,
+    manifest: &Manifest,
+) -> Result<(wire::BoardInfo, NoteVerifier)> {
+    let info: wire::BoardInfo = client.get_json("/v1/board").await?;
+    let verifier = NoteVerifier::from_vkey(&info.vkey).map_err(|e| {
+        anyhow!(
+            "the board's checkpoint key {:?} is malformed: {e}",
+            info.vkey
+        )
+    })?;
+    ensure!(
+        verifier.verifying_key().to_bytes() == manifest.board_key.to_bytes(),
+        "the board signs its checkpoints with another key than the manifest's board_key: \
+         this is not the election's board"
+    );
+    Ok((info, verifier))
+}
+
+/// Opens a signed checkpoint.
+pub fn open_checkpoint(note: &str, origin: &str, verifier: &NoteVerifier) -> Result<Checkpoint> {
+    Checkpoint::open(note.as_bytes(), origin, verifier)
+        .map_err(|e| anyhow!("the board's checkpoint does not verify: {e}"))
+}
+
+/// Parses one hex hash.
+pub fn hash32(what: &str, s: &str) -> Result<Hash> {
+    hex32(what, s).map(Hash::from)
+}
+
+/// Parses a list of hex hashes.
+pub fn hashes(what: &str, list: &[String]) -> Result<Vec<Hash>> {
+    ensure!(list.len() <= 64, "{what}: too long");
+    list.iter().map(|h| hash32(what, h)).collect()
+}
+
+/// Pages through log entries `start..end`, checking each leaf hash and that the
+/// indices are contiguous, until `visit` breaks.
+pub async fn scan<F>(client: &Client, start: u64, end: u64, mut visit: F) -> Result<()>
+where
+    F: FnMut(u64, Hash, &wire::Entry) -> Result<ControlFlow<()>>,
+{
+    let mut next = start;
+    while next < end {
+        let limit = PAGE.min(end - next);
+        let page: wire::EntriesPage = client
+            .get_json(&format!("/v1/log/entries?start={next}&limit={limit}"))
+            .await?;
+        if page.entries.is_empty() {
+            bail!("the board stopped serving the log at entry {next} (expected up to {end})");
+        }
+        for e in &page.entries {
+            ensure!(e.index == next, "the board skipped log entry {next}");
+            let (leaf, _) = checked_leaf(e)?;
+            if visit(e.index, leaf, e)?.is_break() {
+                return Ok(());
+            }
+            next += 1;
+            if next >= end {
+                return Ok(());
+            }
+        }
+        if page.next.is_none() && end == u64::MAX {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Decodes `e` if it belongs to `election`, checking its signature.
+fn election_entry(election: &Election, e: &wire::Entry) -> Result<Option<BoardEntry>> {
+    if !e.election_id.eq_ignore_ascii_case(&election.id_hex) {
+        return Ok(None);
+    }
+    let (_, entry) = decode_entry(e)?;
+    ensure!(
+        entry.election_id() == &election.id,
+        "log entry {} names another election than the board says",
+        e.index
+    );
+    entry
+        .verify_signature(&election.manifest)
+        .map_err(|err| anyhow!("log entry {} ({}): {err}", e.index, entry.kind().name()))?;
+    Ok(Some(entry))
+}
+
+/// The key ceremony's public messages.
+pub struct Ceremony {
+    /// The ceremony's parameters.
+    pub ctx: DkgContext,
+    /// Dealer messages.
+    pub messages: Vec<DealerMessage>,
+    /// Complaints.
+    pub complaints: Vec<Complaint>,
+}
+
+impl Ceremony {
+    /// Reads the dealer messages and complaints the board's summary counts.
+    pub async fn fetch(client: &Client, election: &Election) -> Result<Ceremony> {
+        let ctx = DkgContext::from_manifest(&election.manifest)
+            .map_err(|e| anyhow!("the manifest's trustees: {e}"))?;
+        let want_dealers: BTreeSet<u32> = election.summary.dealers.iter().copied().collect();
+        let want_complaints = election.summary.complaints;
+        let mut messages = Vec::new();
+        let mut complaints = Vec::new();
+        let done = |m: &Vec<DealerMessage>, c: &Vec<Complaint>| {
+            let have: BTreeSet<u32> = m.iter().map(DealerMessage::dealer).collect();
+            want_dealers.is_subset(&have) && c.len() >= want_complaints
+        };
+        if !done(&messages, &complaints) {
+            scan(
+                client,
+                election.summary.manifest_index + 1,
+                u64::MAX,
+                |_, _, e| {
+                    if e.kind == "dealer" || e.kind == "complaint" {
+                        match election_entry(election, e)?.map(|x| x.payload().clone()) {
+                            Some(Payload::Dealer(m)) => messages.push(m),
+                            Some(Payload::Complaint(c)) => complaints.push(c),
+                            _ => {}
+                        }
+                    }
+                    Ok(if done(&messages, &complaints) {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    })
+                },
+            )
+            .await?;
+        }
+        ensure!(
+            done(&messages, &complaints),
+            "the board's log lacks key-ceremony entries its summary counts"
+        );
+        Ok(Ceremony {
+            ctx,
+            messages,
+            complaints,
+        })
+    }
+
+    /// The ceremony's outcome, recomputed from the public messages.
+    pub fn outcome(&self) -> Result<DkgOutcome> {
+        DkgOutcome::new(&self.ctx, &self.messages, &self.complaints)
+            .map_err(|e| anyhow!("the key ceremony on the board does not give a key: {e}"))
+    }
+}
+
+/// The election public key, recomputed from the ceremony and checked against the board's.
+pub async fn election_key(
+    client: &Client,
+    election: &Election,
+) -> Result<(Ceremony, DkgOutcome, ElectionPublicKey)> {
+    let ceremony = Ceremony::fetch(client, election).await?;
+    let outcome = ceremony.outcome()?;
+    let key = outcome.election_public_key();
+    if let Some(board_key) = &election.summary.election_public_key {
+        let bytes = hex::decode(board_key).map_err(|e| anyhow!("election key: {e}"))?;
+        let mut r = Reader::new(&bytes);
+        let theirs = ElectionPublicKey::decode(&mut r)
+            .map_err(|e| anyhow!("the board's election key: {e}"))?;
+        r.finish()
+            .map_err(|e| anyhow!("the board's election key: {e}"))?;
+        ensure!(
+            theirs == key,
+            "the board's election key is not the one its key ceremony gives"
+        );
+    }
+    Ok((ceremony, outcome, key))
+}
+
+/// The whole log up to a signed checkpoint, with the election's entries decoded.
+pub struct FullView {
+    /// The election's entries, in log order, with their indices.
+    pub entries: Vec<(u64, BoardEntry)>,
+}
+
+impl FullView {
+    /// Reads every log entry up to the latest checkpoint and checks that their leaf
+    /// hashes give the checkpoint's root.
+    pub async fn fetch(client: &Client, election: &Election) -> Result<FullView> {
+        let (info, verifier) = board_verifier(client, &election.manifest).await?;
+        let note = client.get_text("/v1/log/checkpoint").await?;
+        let checkpoint = open_checkpoint(&note, &info.origin, &verifier)?;
+        let mut tree = MerkleTree::new();
+        let mut entries = Vec::new();
+        scan(client, 0, checkpoint.size(), |index, leaf, e| {
+            tree.append(leaf).map_err(|err| anyhow!("log: {err}"))?;
+            if let Some(entry) = election_entry(election, e)? {
+                entries.push((index, entry));
+            }
+            Ok(ControlFlow::Continue(()))
+        })
+        .await?;
+        ensure!(
+            tree.size() == checkpoint.size()
+                && tree.root().map_err(|e| anyhow!("log: {e}"))? == *checkpoint.root(),
+            "the log the board serves does not hash to its signed checkpoint"
+        );
+        Ok(FullView { entries })
+    }
+}
