@@ -79,8 +79,10 @@ pub fn setup_single_party(
     rng: &mut impl CryptoRngCore,
 ) -> Result<(ProvingKey, VerifyingKey), CircuitError> {
     let circuit = EligibilityCircuit::blank(depth)?;
-    let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(circuit, rng)
-        .map_err(|e| CircuitError::Groth16(alloc::format!("setup: {e}")))?;
+    let pk = crate::shape::quietly(|| {
+        Groth16::<Bn254>::generate_random_parameters_with_reduction(circuit, rng)
+    })
+    .map_err(|e| CircuitError::Groth16(alloc::format!("setup: {e}")))?;
     let vk = VerifyingKey::from_ark(pk.vk.clone())?;
     let pk = ProvingKey::from_ark(depth, pk)?;
     Ok((pk, vk))

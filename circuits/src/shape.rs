@@ -32,6 +32,24 @@ pub(crate) struct CircuitShape {
     pub(crate) num_constraints: usize,
 }
 
+/// Runs `f` with tracing switched off on this thread.
+///
+/// arkworks' gadgets open a `tracing` span per allocation and comparison, and some spans
+/// record their arguments with `Debug`, which prints the whole constraint system. Under
+/// an active subscriber (the server's and the CLI's logs) synthesis then becomes
+/// quadratic in time and memory: gigabytes at census depth 20. Synthesis never logs
+/// anything useful, so it runs with no subscriber.
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(feature = "std")]
+    {
+        tracing::dispatcher::with_default(&tracing::Dispatch::none(), f)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        f()
+    }
+}
+
 fn synthesis_error(e: impl core::fmt::Display) -> CircuitError {
     CircuitError::Groth16(alloc::format!("synthesis: {e}"))
 }
@@ -40,6 +58,10 @@ impl CircuitShape {
     /// Synthesises the blank circuit of `depth` as the Groth16 generator does
     /// (optimisation goal: constraints, i.e. every linear combination inlined).
     pub(crate) fn for_depth(depth: u32) -> Result<Self, CircuitError> {
+        quietly(|| Self::synthesise(depth))
+    }
+
+    fn synthesise(depth: u32) -> Result<Self, CircuitError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
@@ -93,6 +115,10 @@ impl CircuitShape {
     /// Synthesises `circuit` in witness-only mode and returns the full assignment
     /// `(1, public inputs, witness)`.
     pub(crate) fn assignment(&self, circuit: EligibilityCircuit) -> Result<Vec<Fr>, CircuitError> {
+        quietly(|| self.witness(circuit))
+    }
+
+    fn witness(&self, circuit: EligibilityCircuit) -> Result<Vec<Fr>, CircuitError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove {

@@ -394,3 +394,51 @@ fn pinned_verifying_key_digests() {
         .expect("missing snapshot; run with URNA_UPDATE_SNAPSHOTS=1 to create it");
     assert_eq!(actual, expected, "verifying key drifted");
 }
+
+/// arkworks' gadgets open `tracing` spans that Debug-format the whole constraint system;
+/// under a logging subscriber that made key generation quadratic (gigabytes at depth 20).
+/// Setup, key loading and proving must open none of them, whatever subscriber is active.
+#[test]
+fn synthesis_opens_no_tracing_spans_under_a_subscriber() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    struct Counting(Arc<AtomicUsize>);
+    impl Subscriber for Counting {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, _: &Event<'_>) {}
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    let spans = Arc::new(AtomicUsize::new(0));
+    let dispatch = tracing::Dispatch::new(Counting(spans.clone()));
+    tracing::dispatcher::with_default(&dispatch, || {
+        // The subscriber does see spans opened outside synthesis.
+        let _s = tracing::info_span!("outside").entered();
+        assert_eq!(spans.load(Ordering::SeqCst), 1);
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let (pk, vk) = setup_single_party(4, &mut rng).unwrap();
+        let reloaded =
+            ProvingKey::from_bytes_trusted(&pk.to_bytes().unwrap(), &pk.proving_key_hash())
+                .unwrap();
+        let v = voter(4, 3, 1, 8);
+        let proof = prove(&reloaded, &v.secret, &v.path, &v.statement, &mut rng).unwrap();
+        verify(&vk.prepare(), &v.statement, &proof).unwrap();
+    });
+    assert_eq!(
+        spans.load(Ordering::SeqCst),
+        1,
+        "synthesis opened tracing spans"
+    );
+}

@@ -8,7 +8,7 @@ use clap::Parser;
 
 use crate::api::{AppState, Limits};
 use crate::board::{Board, BoardOptions, StartError};
-use crate::keys::{BoardKey, KeyError, VerifyingKeys};
+use crate::keys::{BoardKey, KeyError, ProvingKeys, VerifyingKeys};
 use crate::storage::postgres::PgStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
@@ -65,6 +65,51 @@ pub struct Config {
     /// Largest request body for other entries, in bytes.
     #[arg(long, env = "URNA_MAX_ENTRY_BYTES", default_value_t = 8 << 20)]
     pub max_entry_bytes: usize,
+
+    /// Directory of the voter web client served at `/` (built by
+    /// `scripts/build-web.sh`); default: `web/dist` under the working directory, if it
+    /// exists.
+    #[arg(long, env = "URNA_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+}
+
+/// The default `--web-dir`, used only if it exists.
+pub const DEFAULT_WEB_DIR: &str = "web/dist";
+
+/// The web client's assets: the pages' directory and the proving keys of the keys
+/// directory (`*.pk`) whose verifying keys the board has.
+pub fn web_assets(config: &Config) -> Result<crate::api::WebAssets, SetupError> {
+    let web_dir = match &config.web_dir {
+        Some(dir) if dir.is_dir() => Some(dir.clone()),
+        Some(dir) => {
+            return Err(SetupError::Io {
+                path: dir.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+            })
+        }
+        None => {
+            let dir = PathBuf::from(DEFAULT_WEB_DIR);
+            dir.is_dir().then_some(dir)
+        }
+    };
+    match &web_dir {
+        Some(dir) => tracing::info!(dir = %dir.display(), "serving the web client at /"),
+        None => tracing::info!("no web client directory; not serving pages"),
+    }
+    let keys_dir = keys_dir(config);
+    let vks = VerifyingKeys::load_dir(&keys_dir)?;
+    let proving_keys = ProvingKeys::load_dir(&keys_dir, &vks)?;
+    Ok(crate::api::WebAssets {
+        web_dir,
+        proving_keys: Arc::new(proving_keys),
+    })
+}
+
+fn keys_dir(config: &Config) -> PathBuf {
+    config
+        .keys_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("keys"))
 }
 
 /// Why the server could not start.
@@ -140,10 +185,7 @@ pub async fn build(config: &Config) -> Result<AppState, SetupError> {
         Some(path) => BoardKey::load(path)?,
         None => BoardKey::load_or_generate(&config.data_dir.join("board.key"), &config.origin)?,
     };
-    let keys_dir = config
-        .keys_dir
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join("keys"));
+    let keys_dir = keys_dir(config);
     if let Some(depth) = config.insecure_dev_setup {
         insecure_dev_setup(&keys_dir, depth)?;
     }

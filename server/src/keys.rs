@@ -241,25 +241,7 @@ impl VerifyingKeys {
     /// Loads every `*.vk` file of `dir` (missing directory: no keys).
     pub fn load_dir(dir: &Path) -> Result<Self, KeyError> {
         let mut keys = Self::new();
-        let read = match std::fs::read_dir(dir) {
-            Ok(r) => r,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(keys),
-            Err(source) => {
-                return Err(KeyError::Io {
-                    path: dir.display().to_string(),
-                    source,
-                })
-            }
-        };
-        for item in read {
-            let item = item.map_err(|source| KeyError::Io {
-                path: dir.display().to_string(),
-                source,
-            })?;
-            let path = item.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("vk") {
-                continue;
-            }
+        for path in files_with_extension(dir, "vk")? {
             let p = path.display().to_string();
             let bytes = std::fs::read(&path).map_err(|source| KeyError::Io {
                 path: p.clone(),
@@ -276,6 +258,28 @@ impl VerifyingKeys {
     }
 }
 
+/// The files of `dir` named `*.{ext}`, sorted (a missing directory has none).
+fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<std::path::PathBuf>, KeyError> {
+    let io = |source| KeyError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let read = match std::fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(io(source)),
+    };
+    let mut paths = Vec::new();
+    for item in read {
+        let path = item.map_err(io)?.path();
+        if path.extension().and_then(|e| e.to_str()) == Some(ext) {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
 /// Writes `vk` into `dir` as `eligibility-<hash prefix>.vk` (used by
 /// `--insecure-dev-setup`).
 pub fn write_verifying_key(dir: &Path, vk: &VerifyingKey) -> Result<(), KeyError> {
@@ -289,6 +293,94 @@ pub fn write_verifying_key(dir: &Path, vk: &VerifyingKey) -> Result<(), KeyError
         path: path.display().to_string(),
         source,
     })
+}
+
+/// Largest proving-key file the board loads (a depth-32 key is far smaller).
+pub const MAX_PROVING_KEY_BYTES: u64 = 1 << 30;
+
+/// A proving key the board serves to voters' browsers: its bytes (the encoding of
+/// PROTOCOL 10.5, uncompressed) and their SHA-256.
+#[derive(Clone, Debug)]
+pub struct ServedProvingKey {
+    /// The key's bytes.
+    pub bytes: axum::body::Bytes,
+    /// SHA-256 of the bytes (what a manifest names as `proving_key_hash`).
+    pub sha256: [u8; 32],
+}
+
+/// The proving keys of this board, by the SHA-256 of their verifying key.
+///
+/// The board never proves; it only hands these bytes to browsers, which check them
+/// against the manifest's `proving_key_hash` before use.
+#[derive(Clone, Debug, Default)]
+pub struct ProvingKeys {
+    by_vk: BTreeMap<[u8; 32], ServedProvingKey>,
+}
+
+impl ProvingKeys {
+    /// No keys.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a proving key (its bytes) under the hash of its verifying key, which must be
+    /// one of `vks`; returns that hash.
+    pub fn insert(&mut self, bytes: Vec<u8>, vks: &VerifyingKeys) -> Result<[u8; 32], String> {
+        use sha2::Digest as _;
+        let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        // The file is the operator's own, so the hash we just computed is the trusted one.
+        let pk = urna_circuits::ProvingKey::from_bytes_trusted(&bytes, &sha256)
+            .map_err(|e| e.to_string())?;
+        let vk_hash = pk
+            .verifying_key()
+            .map_err(|e| e.to_string())?
+            .verifying_key_hash();
+        if vks.get(&vk_hash).is_none() {
+            return Err(format!(
+                "its verifying key {} is not one of the board's",
+                hex::encode(vk_hash)
+            ));
+        }
+        self.by_vk.insert(
+            vk_hash,
+            ServedProvingKey {
+                bytes: axum::body::Bytes::from(bytes),
+                sha256,
+            },
+        );
+        Ok(vk_hash)
+    }
+
+    /// The proving key whose verifying key has this hash.
+    pub fn get(&self, vk_hash: &[u8; 32]) -> Option<&ServedProvingKey> {
+        self.by_vk.get(vk_hash)
+    }
+
+    /// Loads every `*.pk` file of `dir` (e.g. `insecure-depth-20.pk` of the dev setup)
+    /// whose verifying key is one of `vks`; other files are skipped with a warning.
+    /// A missing directory means no keys.
+    pub fn load_dir(dir: &Path, vks: &VerifyingKeys) -> Result<Self, KeyError> {
+        let mut keys = Self::new();
+        for path in files_with_extension(dir, "pk")? {
+            let p = path.display().to_string();
+            let io = |source| KeyError::Io {
+                path: p.clone(),
+                source,
+            };
+            if std::fs::metadata(&path).map_err(io)?.len() > MAX_PROVING_KEY_BYTES {
+                tracing::warn!(path = %p, "proving key file too large; not served");
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(io)?;
+            match keys.insert(bytes, vks) {
+                Ok(vk_hash) => {
+                    tracing::info!(path = %p, vk_hash = %hex::encode(vk_hash), "serving proving key");
+                }
+                Err(reason) => tracing::warn!(path = %p, %reason, "proving key not served"),
+            }
+        }
+        Ok(keys)
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub mod keys;
 pub mod metrics;
 pub mod storage;
 
-pub use api::{app, AppState, Limits};
+pub use api::{app, app_with_web, AppState, Limits, WebAssets};
 pub use board::{Board, BoardOptions, Receipt, Submitted};
 pub use config::Config;
 pub use error::ApiError;

@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let state = urna_server::config::build(&config)
         .await
         .context("cannot start the board")?;
+    let web = urna_server::config::web_assets(&config).context("cannot load the web client")?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -26,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
     );
     urna_server::serve(
         listener,
-        urna_server::app(state),
+        urna_server::app_with_web(state, web),
         urna_server::shutdown_signal(),
     )
     .await

@@ -6,6 +6,9 @@
 
 mod elections;
 mod log;
+mod web;
+
+pub use web::{WebAssets, CONTENT_SECURITY_POLICY, PROVING_KEY_SHA256_HEADER};
 
 use std::sync::Arc;
 
@@ -122,8 +125,26 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
 }
 
+/// The application with the voter web client: [`app`], plus
+/// `GET /v1/keys/{vk_hash}/proving-key` and, when `web.web_dir` is set, the static
+/// pages at `/` in place of the JSON 404 for unknown paths.
+pub fn app_with_web(state: AppState, web: WebAssets) -> Router {
+    let api = api_routes(state).merge(web::proving_key_routes(web.proving_keys));
+    let router = match &web.web_dir {
+        Some(dir) => api.fallback_service(web::static_files(dir)),
+        None => api.fallback(not_found),
+    };
+    router.layer(TraceLayer::new_for_http())
+}
+
 /// The application: every route, with its body limit.
 pub fn app(state: AppState) -> Router {
+    api_routes(state)
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+}
+
+fn api_routes(state: AppState) -> Router {
     let entry_limit = DefaultBodyLimit::max(state.limits.entry);
     let ballot_limit = DefaultBodyLimit::max(state.limits.ballot);
     let id = "/v1/elections/{id}";
@@ -187,7 +208,5 @@ pub fn app(state: AppState) -> Router {
             &format!("{id}/shares"),
             post(elections::shares).layer(entry_limit),
         )
-        .fallback(not_found)
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,0 +1,160 @@
+//! The election as the voter's browser sees it: the manifest read from its board entry
+//! (signature checked), the election public key, and the board's checkpoint key.
+
+use serde::Serialize;
+use urna_circuits::{CensusRoot, ElectionId};
+use urna_log::NoteVerifier;
+use urna_protocol::board::{BoardEntry, EntryKind, Payload};
+use urna_protocol::codec::{Canonical, Decode, Reader};
+use urna_protocol::elgamal::ElectionPublicKey;
+use urna_protocol::manifest::Manifest;
+
+use crate::error::{from_hex, hex32, WebError};
+
+/// An election's manifest, checked: read from the manifest board entry, which must be
+/// of kind `manifest`, of the expected election, and signed by the authority key the
+/// manifest names.
+#[derive(Clone, Debug)]
+pub struct Election {
+    manifest: Manifest,
+    manifest_hash: [u8; 32],
+}
+
+/// What the pages show of a manifest ([`Election::summary`]).
+#[derive(Serialize, Debug)]
+pub struct ElectionSummary {
+    /// Hex election id.
+    pub election_id: String,
+    /// Title.
+    pub title: String,
+    /// Contests, in ballot order.
+    pub contests: Vec<ContestSummary>,
+    /// Voting opens (Unix seconds).
+    pub opens_at: u64,
+    /// Voting closes (Unix seconds).
+    pub closes_at: u64,
+    /// Census depth (a proving key is for one depth).
+    pub census_depth: u32,
+    /// Hex manifest hash.
+    pub manifest_hash: String,
+    /// Hex SHA-256 of the Groth16 verifying key.
+    pub verifying_key_hash: String,
+    /// Hex SHA-256 of the Groth16 proving key (checked before the key is loaded).
+    pub proving_key_hash: String,
+}
+
+/// One contest of [`ElectionSummary`].
+#[derive(Serialize, Debug)]
+pub struct ContestSummary {
+    /// Title.
+    pub title: String,
+    /// Option labels.
+    pub options: Vec<String>,
+    /// Fewest selections.
+    pub min_selections: u32,
+    /// Most selections.
+    pub max_selections: u32,
+}
+
+impl Election {
+    /// Reads the manifest from its board entry (canonical bytes), checking kind, election
+    /// and the authority's signature.
+    pub fn from_manifest_entry(entry: &[u8], expected_id: &ElectionId) -> Result<Self, WebError> {
+        let entry = BoardEntry::from_canonical_bytes(entry)?;
+        if entry.election_id() != expected_id {
+            return Err(WebError::UnexpectedEntry(
+                "the manifest is for another election".into(),
+            ));
+        }
+        let Payload::Manifest(manifest) = entry.payload() else {
+            return Err(WebError::UnexpectedEntry(format!(
+                "expected a manifest, got a {} entry",
+                entry.kind().name()
+            )));
+        };
+        manifest.validate()?;
+        entry.verify_signature(manifest)?;
+        Ok(Self {
+            manifest_hash: manifest.manifest_hash(),
+            manifest: manifest.clone(),
+        })
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The manifest hash (PROTOCOL 4).
+    pub fn manifest_hash(&self) -> [u8; 32] {
+        self.manifest_hash
+    }
+
+    /// The election id.
+    pub fn id(&self) -> ElectionId {
+        self.manifest.election_id
+    }
+
+    /// What the pages show.
+    pub fn summary(&self) -> ElectionSummary {
+        let m = &self.manifest;
+        ElectionSummary {
+            election_id: hex::encode(m.election_id.to_bytes()),
+            title: m.title.clone(),
+            contests: m
+                .contests
+                .iter()
+                .map(|c| ContestSummary {
+                    title: c.title.clone(),
+                    options: c.options.clone(),
+                    min_selections: c.min_selections,
+                    max_selections: c.max_selections,
+                })
+                .collect(),
+            opens_at: m.opens_at,
+            closes_at: m.closes_at,
+            census_depth: m.census_depth,
+            manifest_hash: hex::encode(self.manifest_hash),
+            verifying_key_hash: hex::encode(m.verifying_key_hash),
+            proving_key_hash: hex::encode(m.proving_key_hash),
+        }
+    }
+
+    /// Opens the board's checkpoint key (`vkey` from `GET /v1/board`) and checks that
+    /// its Ed25519 key is the `board_key` the manifest names: the board signs
+    /// checkpoints and its own entries with one key, so a receipt is only accepted
+    /// under the key the authority committed to.
+    pub fn board_verifier(&self, vkey: &str) -> Result<NoteVerifier, WebError> {
+        let verifier = NoteVerifier::from_vkey(vkey.trim())?;
+        if verifier.verifying_key().to_bytes() != self.manifest.board_key.to_bytes() {
+            return Err(WebError::BoardKeyMismatch);
+        }
+        Ok(verifier)
+    }
+}
+
+/// Decodes an election id from hex (a canonical field element).
+pub fn parse_election_id(hex_id: &str) -> Result<ElectionId, WebError> {
+    Ok(ElectionId::from_bytes(&hex32("election id", hex_id)?)?)
+}
+
+/// Decodes a census root from hex (a canonical field element).
+pub fn parse_census_root(hex_root: &str) -> Result<CensusRoot, WebError> {
+    Ok(CensusRoot::from_bytes(&hex32("census root", hex_root)?)?)
+}
+
+/// Decodes the election public key from hex (a canonical Ristretto255 point, not the
+/// identity).
+pub fn parse_election_key(hex_key: &str) -> Result<ElectionPublicKey, WebError> {
+    let bytes = from_hex("election public key", hex_key)?;
+    let mut r = Reader::new(&bytes);
+    let key = ElectionPublicKey::decode(&mut r)?;
+    r.finish()?;
+    Ok(key)
+}
+
+/// The kind of a board entry (for the board view), without checking more than its
+/// encoding.
+pub fn entry_kind(entry: &[u8]) -> Result<EntryKind, WebError> {
+    Ok(BoardEntry::from_canonical_bytes(entry)?.kind())
+}
