@@ -91,7 +91,7 @@ async fn serves_and_restarts(backend: Backend) {
     )
     .unwrap();
     let config = config(dir.path(), &db, Some(&key_file));
-    let client = reqwest::Client::new();
+    let client = http_client();
 
     let server = start(&config).await;
     let health = client.get(server.url("/healthz")).send().await.unwrap();
@@ -189,7 +189,7 @@ async fn generates_board_key_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &db, None);
     let server = start(&config).await;
-    let client = reqwest::Client::new();
+    let client = http_client();
     let first: Value = client
         .get(server.url("/v1/board"))
         .send()
@@ -231,7 +231,7 @@ async fn insecure_dev_setup_writes_keys_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path(), &db, None);
     config.insecure_dev_setup = Some(2);
-    let client = reqwest::Client::new();
+    let client = http_client();
     for _ in 0..2 {
         let server = start(&config).await;
         let info: Value = client

@@ -152,7 +152,7 @@ fn open_checkpoint(note: &str) -> Checkpoint {
 async fn sigterm_then_restart_keeps_every_acknowledged_entry() {
     let (dir, key_file) = data_dir();
     let a = args(dir.path(), &key_file, None);
-    let client = reqwest::Client::new();
+    let client = http_client();
 
     let server = Process::start(&a);
     let e = Election::new(61, 1, 1, 3);
@@ -191,7 +191,7 @@ async fn two_processes_share_one_postgres_log() {
     let (dir_b, key_b) = data_dir();
     let a = Process::start(&args(dir_a.path(), &key_a, Some(&db.url)));
     let b = Process::start(&args(dir_b.path(), &key_b, Some(&db.url)));
-    let client = reqwest::Client::new();
+    let client = http_client();
 
     let voters = 10;
     let e = Election::new(62, 1, 1, voters);
