@@ -264,3 +264,11 @@ async fn insecure_dev_setup_writes_keys_once() {
     }
     assert!(dir.path().join("keys/insecure-depth-2.pk").exists());
 }
+
+/// An HTTP client for the tests. Built with the workspace's features unified, reqwest may
+/// have rustls without a default crypto provider (the CLI picks *ring*), so one is
+/// installed first; plain `http://` needs none, but reqwest refuses to build without it.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

@@ -251,3 +251,11 @@ async fn two_processes_share_one_postgres_log() {
     a.terminate();
     b.terminate();
 }
+
+/// An HTTP client for the tests. Built with the workspace's features unified, reqwest may
+/// have rustls without a default crypto provider (the CLI picks *ring*), so one is
+/// installed first; plain `http://` needs none, but reqwest refuses to build without it.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

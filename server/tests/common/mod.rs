@@ -494,11 +494,3 @@ pub fn assert_error(resp: &(StatusCode, Value), status: StatusCode, code: &str) 
     assert_eq!(resp.0, status, "body: {}", resp.1);
     assert_eq!(resp.1["error"], code, "body: {}", resp.1);
 }
-
-/// An HTTP client for the tests. Built with the workspace's features unified, reqwest may
-/// have rustls without a default crypto provider (the CLI picks *ring*), so one is
-/// installed first; plain `http://` needs none, but reqwest refuses to build without it.
-pub fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
