@@ -114,7 +114,9 @@ impl PartialEq for VerifyingKey {
 impl Eq for VerifyingKey {}
 
 impl VerifyingKey {
-    fn from_ark(inner: ark_groth16::VerifyingKey<Bn254>) -> Result<Self, CircuitError> {
+    /// Wraps an arkworks verifying key (from a setup ceremony, say) after the checks of
+    /// [`VerifyingKey::from_bytes`]'s shape rules: 4 public inputs, no identity point.
+    pub fn from_ark(inner: ark_groth16::VerifyingKey<Bn254>) -> Result<Self, CircuitError> {
         check_vk_shape(&inner)?;
         let mut bytes = Vec::with_capacity(inner.compressed_size());
         inner
@@ -237,7 +239,9 @@ impl core::fmt::Debug for ProvingKey {
 }
 
 impl ProvingKey {
-    fn from_ark(depth: u32, inner: ark_groth16::ProvingKey<Bn254>) -> Result<Self, CircuitError> {
+    /// Wraps an arkworks proving key for census `depth` (from a setup ceremony, say),
+    /// checking that its sizes fit the circuit of that depth.
+    pub fn from_ark(depth: u32, inner: ark_groth16::ProvingKey<Bn254>) -> Result<Self, CircuitError> {
         let shape = CircuitShape::for_depth(depth)?;
         shape.check_key(&inner)?;
         let mut pk = Self {
@@ -347,7 +351,8 @@ impl ProvingKey {
         Self::finish(depth, inner, rest, sha256(bytes))
     }
 
-    pub(crate) fn as_ark(&self) -> &ark_groth16::ProvingKey<Bn254> {
+    /// The arkworks proving key inside.
+    pub fn as_ark(&self) -> &ark_groth16::ProvingKey<Bn254> {
         &self.inner
     }
 

@@ -43,7 +43,8 @@ impl PartialEq for EligibilityProof {
 impl Eq for EligibilityProof {}
 
 impl EligibilityProof {
-    fn from_ark(inner: ark_groth16::Proof<Bn254>) -> Result<Self, CircuitError> {
+    /// Wraps an arkworks proof (points the caller made, so already on their curves).
+    pub fn from_ark(inner: ark_groth16::Proof<Bn254>) -> Result<Self, CircuitError> {
         let mut bytes = [0u8; PROOF_LEN];
         inner
             .serialize_compressed(&mut bytes[..])
