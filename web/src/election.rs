@@ -6,6 +6,7 @@ use urna_circuits::{CensusRoot, ElectionId};
 use urna_log::NoteVerifier;
 use urna_protocol::board::{BoardEntry, EntryKind, Payload};
 use urna_protocol::codec::{Canonical, Decode, Reader};
+use urna_protocol::dkg::{DkgContext, DkgOutcome};
 use urna_protocol::elgamal::ElectionPublicKey;
 use urna_protocol::manifest::Manifest;
 
@@ -120,6 +121,46 @@ impl Election {
         }
     }
 
+    /// The election public key, recomputed from the key ceremony's board entries
+    /// (canonical bytes of every `dealer` and `complaint` entry of this election), each
+    /// checked for its election and its trustee's signature, then every dealer message and
+    /// complaint verified and the joint key derived as the verifier does (PROTOCOL 7.6).
+    /// If the board states a key (`board_key`), it must be this one: the browser never
+    /// encrypts to a key only the board vouches for.
+    pub fn election_key_from_ceremony(
+        &self,
+        entries: &[Vec<u8>],
+        board_key: Option<&ElectionPublicKey>,
+    ) -> Result<ElectionPublicKey, WebError> {
+        let ctx = DkgContext::from_manifest(&self.manifest)?;
+        let mut messages = Vec::new();
+        let mut complaints = Vec::new();
+        for bytes in entries {
+            let entry = BoardEntry::from_canonical_bytes(bytes)?;
+            if entry.election_id() != &self.manifest.election_id {
+                return Err(WebError::UnexpectedEntry(
+                    "a key-ceremony entry of another election".into(),
+                ));
+            }
+            entry.verify_signature(&self.manifest)?;
+            match entry.payload() {
+                Payload::Dealer(m) => messages.push(m.clone()),
+                Payload::Complaint(c) => complaints.push(c.clone()),
+                _ => {
+                    return Err(WebError::UnexpectedEntry(format!(
+                        "expected a dealer or complaint entry, got a {} entry",
+                        entry.kind().name()
+                    )))
+                }
+            }
+        }
+        let key = DkgOutcome::new(&ctx, &messages, &complaints)?.election_public_key();
+        if board_key.is_some_and(|b| *b != key) {
+            return Err(WebError::ElectionKeyMismatch);
+        }
+        Ok(key)
+    }
+
     /// Opens the board's checkpoint key (`vkey` from `GET /v1/board`) and checks that
     /// its Ed25519 key is the `board_key` the manifest names: the board signs
     /// checkpoints and its own entries with one key, so a receipt is only accepted
@@ -157,4 +198,16 @@ pub fn parse_election_key(hex_key: &str) -> Result<ElectionPublicKey, WebError> 
 /// encoding.
 pub fn entry_kind(entry: &[u8]) -> Result<EntryKind, WebError> {
     Ok(BoardEntry::from_canonical_bytes(entry)?.kind())
+}
+
+/// The dealing trustee of a `dealer` entry, from its encoding alone (the signature is
+/// checked by [`Election::election_key_from_ceremony`]).
+pub fn dealer_of(entry: &[u8]) -> Result<u32, WebError> {
+    match BoardEntry::from_canonical_bytes(entry)?.payload() {
+        Payload::Dealer(m) => Ok(m.dealer()),
+        other => Err(WebError::UnexpectedEntry(format!(
+            "expected a dealer entry, got a {} entry",
+            other.kind().name()
+        ))),
+    }
 }

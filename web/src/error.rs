@@ -59,6 +59,9 @@ pub enum WebError {
     /// The board's key is not the one the manifest names.
     #[error("the board's checkpoint key is not the board key named in the manifest")]
     BoardKeyMismatch,
+    /// The board's election key is not the one its key ceremony gives.
+    #[error("the board's election key is not the one its key ceremony gives")]
+    ElectionKeyMismatch,
     /// A receipt that does not verify.
     #[error("the receipt does not verify: {0}")]
     Receipt(String),
@@ -97,6 +100,7 @@ impl WebError {
             WebError::CensusPathMismatch => "census_path_mismatch",
             WebError::ProvingKey(_) => "proving_key",
             WebError::BoardKeyMismatch => "board_key_mismatch",
+            WebError::ElectionKeyMismatch => "election_key_mismatch",
             WebError::Receipt(_) => "receipt_invalid",
             WebError::AuditFailed(_) => "audit_failed",
             WebError::Decode(_) => "decode",

@@ -47,11 +47,47 @@ impl Election {
         json(&self.0.summary())
     }
 
+    /// The election public key (hex), recomputed from the key ceremony's entries (a JSON
+    /// array of hex canonical entries: every `dealer` and `complaint` entry of this
+    /// election) and compared with the board's (hex, or empty if the board states none).
+    #[wasm_bindgen(js_name = electionKey)]
+    pub fn election_key(&self, entries_json: &str, board_key: &str) -> Result<String, JsError> {
+        if entries_json.len() > 16 * 1024 * 1024 {
+            return Err(js(WebError::BadInput(
+                "key-ceremony entries too large".into(),
+            )));
+        }
+        let hexes: Vec<String> = parse("key-ceremony entries", entries_json)?;
+        let entries = hexes
+            .iter()
+            .map(|h| from_hex("key-ceremony entry", h))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(js)?;
+        let board = if board_key.trim().is_empty() {
+            None
+        } else {
+            Some(el::parse_election_key(board_key).map_err(js)?)
+        };
+        let key = self
+            .0
+            .election_key_from_ceremony(&entries, board.as_ref())
+            .map_err(js)?;
+        Ok(hex::encode(key.to_bytes()))
+    }
+
     /// Checks that the board's `vkey` is the board key the manifest names.
     #[wasm_bindgen(js_name = checkBoardKey)]
     pub fn check_board_key(&self, vkey: &str) -> Result<(), JsError> {
         self.0.board_verifier(vkey).map(|_| ()).map_err(js)
     }
+}
+
+/// The dealing trustee (1-based) of a `dealer` entry (hex canonical bytes), whose
+/// signature is checked later, with the rest of the ceremony, by `Election.electionKey`.
+#[wasm_bindgen(js_name = dealerOf)]
+pub fn dealer_of(entry_hex: &str) -> Result<u32, JsError> {
+    let bytes = from_hex("dealer entry", entry_hex).map_err(js)?;
+    el::dealer_of(&bytes).map_err(js)
 }
 
 /// A fresh credential for `election_id` (hex): the credential file's JSON.

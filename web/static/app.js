@@ -29,6 +29,9 @@ const MESSAGES = {
   selection_count: "Check your choices: a contest has too few or too many options selected.",
   proving_key: "The proving key from the board does not match this election's manifest. Your ballot was not made.",
   proving_key_unavailable: "The board does not provide the proving key for this election.",
+  election_key_mismatch: "The board states an election key that its key ceremony does not give. Your ballot was not made. Do not trust this board.",
+  unexpected_entry: "The board sent a log entry that does not fit this election. Your ballot was not made.",
+  rate_limited: "Too many requests from this device. Wait a moment and try again.",
   board_key_mismatch: "The board's signing key is not the one named in the election manifest. Do not trust this board.",
   receipt_invalid: "The board's receipt does not verify. Keep your tracking code and report this.",
   not_an_audit: "This file is not an Urna ballot audit.",
@@ -107,6 +110,39 @@ async function election(id) {
   }
   ctx.status = status;
   return ctx;
+}
+
+// The election key, recomputed in the browser from the key ceremony's signed entries
+// (never taken on the board's word): the dealer and complaint entries the board's status
+// counts, read from the log after the manifest, checked and combined by the wasm module,
+// and compared with the key the board states.
+async function ceremonyKey(ctx) {
+  const st = ctx.status;
+  if (ctx.electionKey && ctx.electionKeyOf === st.election_public_key) return ctx.electionKey;
+  const want = new Set(st.dealers);
+  const found = new Set();
+  const entries = [];
+  let complaints = 0;
+  let next = st.manifest_index + 1;
+  const done = () => [...want].every((d) => found.has(d)) && complaints >= st.complaints;
+  while (!done()) {
+    const page = await api(`/v1/log/entries?start=${next}&limit=1000`);
+    for (const e of page.entries) {
+      if (e.index !== next) throw new Failure("unexpected_entry", "the board's log pages are not contiguous");
+      next += 1;
+      if (e.election_id !== ctx.id || (e.kind !== "dealer" && e.kind !== "complaint")) continue;
+      entries.push(e.entry);
+      if (e.kind === "complaint") complaints += 1;
+      else found.add(wasmCall(() => urna.dealerOf(e.entry)));
+      if (done()) break;
+    }
+    if (!done() && (page.next == null || page.entries.length === 0)) {
+      throw new Failure("unexpected_entry", "the board's log lacks key-ceremony entries its status counts");
+    }
+  }
+  ctx.electionKey = wasmCall(() => ctx.election.electionKey(JSON.stringify(entries), st.election_public_key || ""));
+  ctx.electionKeyOf = st.election_public_key;
+  return ctx.electionKey;
 }
 
 const credKey = (id) => `urna-credential-${id}`;
@@ -330,11 +366,12 @@ async function voteView(id) {
       if (e.code === "not_found") throw new Failure("not_registered");
       throw e;
     }
+    const electionKey = await ceremonyKey(fresh);
     const t0 = performance.now();
     progress.replaceChildren(h("progress", { "aria-label": "Preparing your ballot" }), h("p", { id: "stage", text: STAGES.key }));
     const ready = await ask({
       type: "ballot", manifestEntry: ctx.manifestEntry, electionId: id,
-      electionKey: fresh.status.election_public_key, credential, censusRoot: census.root, path: census.path,
+      electionKey, credential, censusRoot: census.root, path: census.path,
       selections, pkUrl: `/v1/keys/${ctx.manifest.verifying_key_hash}/proving-key`,
     }, (m) => { const s = $("#stage"); if (s) s.textContent = STAGES[m.stage] || m.stage; });
     const clickToReady = performance.now() - t0;
@@ -377,7 +414,7 @@ async function voteView(id) {
   const audit = async (ready, selections) => {
     clearError();
     const { audit: text } = await ask({ type: "audit" });
-    const report = JSON.parse(wasmCall(() => urna.checkAuditFor(text, ctx.election, ctx.status.election_public_key)));
+    const report = JSON.parse(wasmCall(() => urna.checkAuditFor(text, ctx.election, ctx.electionKey)));
     const same = JSON.stringify(report.selections) === JSON.stringify(selections);
     const lines = ctx.manifest.contests.map((c, ci) =>
       h("li", { text: `${c.title}: ${c.options.filter((_, oi) => report.selections[ci][oi]).join(", ") || "(none)"}` }));

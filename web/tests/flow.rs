@@ -41,6 +41,9 @@ struct Fixture {
     manifest_entry: Vec<u8>,
     key: ElectionPublicKey,
     authority: SigningKey,
+    /// The trustees' signed dealer entries (canonical bytes), trustees 1 and 2.
+    dealer_entries: Vec<Vec<u8>>,
+    trustee_signing: Vec<SigningKey>,
 }
 
 fn fixture() -> Fixture {
@@ -49,6 +52,7 @@ fn fixture() -> Fixture {
     let enc: Vec<_> = (0..2)
         .map(|_| EncryptionSecretKey::generate(&mut r))
         .collect();
+    let trustee_signing: Vec<_> = (0..2).map(|_| SigningKey::generate(&mut r)).collect();
     let mut id = [0u8; 32];
     id[31] = 9;
     let id = ElectionId::from_bytes(&id).unwrap();
@@ -77,7 +81,7 @@ fn fixture() -> Fixture {
             .enumerate()
             .map(|(i, k)| Trustee {
                 name: format!("T{i}"),
-                signing_key: SigningKey::generate(&mut r).public_key(),
+                signing_key: trustee_signing[i].public_key(),
                 encryption_key: k.public_key(),
             })
             .collect(),
@@ -99,6 +103,15 @@ fn fixture() -> Fixture {
     let key = DkgOutcome::new(&ctx, &msgs, &[])
         .unwrap()
         .election_public_key();
+    let dealer_entries = msgs
+        .iter()
+        .zip(&trustee_signing)
+        .map(|(m, k)| {
+            BoardEntry::signed(id, Payload::Dealer(m.clone()), k)
+                .unwrap()
+                .to_canonical_bytes()
+        })
+        .collect();
     let manifest_entry = BoardEntry::signed(id, Payload::Manifest(manifest), &authority)
         .unwrap()
         .to_canonical_bytes();
@@ -108,6 +121,8 @@ fn fixture() -> Fixture {
         manifest_entry,
         key,
         authority,
+        dealer_entries,
+        trustee_signing,
     }
 }
 
@@ -488,4 +503,80 @@ fn board_entries_are_described() {
         .contains(&hex::encode(c.commitment().to_bytes())));
     assert!(describe_entry(&reg[..reg.len() - 1], None).is_err());
     let _unused: Option<Ballot> = None;
+}
+
+#[test]
+fn election_key_is_recomputed_from_the_ceremony() {
+    let f = fixture();
+    let e = &f.election;
+    // From the dealer entries alone, and equal to the board's statement.
+    assert_eq!(
+        e.election_key_from_ceremony(&f.dealer_entries, None)
+            .unwrap(),
+        f.key
+    );
+    assert_eq!(
+        e.election_key_from_ceremony(&f.dealer_entries, Some(&f.key))
+            .unwrap(),
+        f.key
+    );
+    assert_eq!(
+        urna_web::election::dealer_of(&f.dealer_entries[1]).unwrap(),
+        2
+    );
+
+    // A board that states another key.
+    let other = ElectionPublicKey::from_point(
+        curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * curve_scalar(7),
+    )
+    .unwrap();
+    let err = e
+        .election_key_from_ceremony(&f.dealer_entries, Some(&other))
+        .unwrap_err();
+    assert_eq!(err.code(), "election_key_mismatch");
+
+    // One dealer short of the threshold.
+    let err = e
+        .election_key_from_ceremony(&f.dealer_entries[..1], None)
+        .unwrap_err();
+    assert_eq!(err.code(), "verification", "{err}");
+
+    // A dealer message signed by the other trustee.
+    let entry = BoardEntry::from_canonical_bytes(&f.dealer_entries[0]).unwrap();
+    let forged = BoardEntry::signed(e.id(), entry.payload().clone(), &f.trustee_signing[1])
+        .unwrap()
+        .to_canonical_bytes();
+    let err = e
+        .election_key_from_ceremony(&[forged, f.dealer_entries[1].clone()], None)
+        .unwrap_err();
+    assert_eq!(err.code(), "verification", "{err}");
+
+    // The same dealer twice.
+    let err = e
+        .election_key_from_ceremony(
+            &[f.dealer_entries[0].clone(), f.dealer_entries[0].clone()],
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "verification", "{err}");
+
+    // An entry that is not part of the ceremony, and bytes that are not an entry.
+    let err = e
+        .election_key_from_ceremony(&[f.manifest_entry.clone()], None)
+        .unwrap_err();
+    assert_eq!(err.code(), "unexpected_entry");
+    assert_eq!(
+        urna_web::election::dealer_of(&f.manifest_entry)
+            .unwrap_err()
+            .code(),
+        "unexpected_entry"
+    );
+    let mut bad = f.dealer_entries[0].clone();
+    bad.truncate(bad.len() - 1);
+    assert_eq!(
+        e.election_key_from_ceremony(&[bad], None)
+            .unwrap_err()
+            .code(),
+        "decode"
+    );
 }
