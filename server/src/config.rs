@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
+use crate::api::ratelimit::{ClientRateLimit, RateLimitConfig};
 use crate::api::{AppState, Limits};
 use crate::board::{Board, BoardOptions, StartError};
 use crate::keys::{BoardKey, KeyError, ProvingKeys, VerifyingKeys};
@@ -65,6 +66,23 @@ pub struct Config {
     /// Largest request body for other entries, in bytes.
     #[arg(long, env = "URNA_MAX_ENTRY_BYTES", default_value_t = 8 << 20)]
     pub max_entry_bytes: usize,
+
+    /// Per-client rate limit on writes (POST): sustained requests a second from one
+    /// address (an IPv6 /64); 0 disables. The default lets a household or a NAT'd
+    /// office vote and re-vote freely and stops one address from flooding the board;
+    /// a load test from one machine must pass 0.
+    #[arg(long, env = "URNA_RATE_LIMIT_PER_SECOND", default_value_t = 100)]
+    pub rate_limit_per_second: u32,
+
+    /// Per-client burst: writes one address may send at once; 0 disables the limit.
+    #[arg(long, env = "URNA_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
+
+    /// Take the client address for rate limits from the last `X-Forwarded-For`
+    /// address (only behind a reverse proxy that sets it; otherwise clients could pick
+    /// their own address).
+    #[arg(long, env = "URNA_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 
     /// Directory of the voter web client served at `/` (built by
     /// `scripts/build-web.sh`); default: `web/dist` under the working directory, if it
@@ -199,11 +217,26 @@ pub async fn build(config: &Config) -> Result<AppState, SetupError> {
         options.verify_workers = w;
     }
     let board = Board::open(store, key, vks, options).await?;
+    let rate_limit = ClientRateLimit::start(RateLimitConfig {
+        per_second: config.rate_limit_per_second,
+        burst: config.rate_limit_burst,
+        trust_forwarded_for: config.trust_forwarded_for,
+    });
+    match &rate_limit {
+        Some(_) => tracing::info!(
+            per_second = config.rate_limit_per_second,
+            burst = config.rate_limit_burst,
+            trust_forwarded_for = config.trust_forwarded_for,
+            "per-client rate limit on writes"
+        ),
+        None => tracing::info!("no per-client rate limit"),
+    }
     Ok(AppState {
         board,
         limits: Limits {
             ballot: config.max_ballot_bytes,
             entry: config.max_entry_bytes,
         },
+        rate_limit,
     })
 }

@@ -131,6 +131,13 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// This client (by address) sent more writes than its rate limit allows: retry
+    /// after the given seconds.
+    #[error("too many requests from this address, retry later")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// A database-level uniqueness violation (a race the checks did not catch).
     #[error("conflict with the board's state")]
     Conflict,
@@ -185,6 +192,7 @@ impl ApiError {
             ApiError::Duplicate(_) => "duplicate_entry",
             ApiError::CiphertextReused => "ciphertext_reused",
             ApiError::Overloaded { .. } => "overloaded",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Conflict => "conflict",
             ApiError::Internal(_) => "internal",
         }
@@ -225,6 +233,7 @@ impl ApiError {
             | ApiError::CiphertextReused
             | ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -253,7 +262,7 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if let ApiError::Overloaded { retry_after } = self {
+        if let ApiError::Overloaded { retry_after } | ApiError::RateLimited { retry_after } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }

@@ -33,15 +33,19 @@ pub use config::Config;
 pub use error::ApiError;
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes the requests
-/// in flight.
+/// in flight. Handlers see the peer address (`ConnectInfo<SocketAddr>`), which the
+/// per-client rate limit keys on.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on SIGINT or SIGTERM.

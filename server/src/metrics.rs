@@ -20,6 +20,10 @@ pub struct Metrics {
     pub ballot_verification_seconds: Histogram,
     /// Ballots verified together in one batch.
     pub ballot_batch_size: Histogram,
+    /// Requests committed together in one group (one transaction, one checkpoint).
+    pub append_group_size: Histogram,
+    /// Seconds to write and commit one group (the storage transaction, fsync included).
+    pub append_commit_seconds: Histogram,
     /// Entries appended, by kind.
     pub entries_appended: IntCounterVec,
     /// The log size.
@@ -55,6 +59,22 @@ impl Metrics {
             )
             .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
         )?;
+        let append_group_size = Histogram::with_opts(
+            HistogramOpts::new(
+                "append_group_size",
+                "Append requests committed together in one group",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )?;
+        let append_commit_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "append_commit_seconds",
+                "Time to write and commit one group of entries",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ]),
+        )?;
         let entries_appended = IntCounterVec::new(
             Opts::new("entries_appended_total", "Board entries appended, by kind"),
             &["kind"],
@@ -65,6 +85,8 @@ impl Metrics {
         registry.register(Box::new(ballots_rejected.clone()))?;
         registry.register(Box::new(ballot_verification_seconds.clone()))?;
         registry.register(Box::new(ballot_batch_size.clone()))?;
+        registry.register(Box::new(append_group_size.clone()))?;
+        registry.register(Box::new(append_commit_seconds.clone()))?;
         registry.register(Box::new(entries_appended.clone()))?;
         registry.register(Box::new(log_size.clone()))?;
         Ok(Self {
@@ -74,6 +96,8 @@ impl Metrics {
             ballots_rejected,
             ballot_verification_seconds,
             ballot_batch_size,
+            append_group_size,
+            append_commit_seconds,
             entries_appended,
             log_size,
         })

@@ -43,6 +43,7 @@ async fn site(with_pages: bool) -> Site {
         AppState {
             board,
             limits: Limits::default(),
+            rate_limit: None,
         },
         WebAssets {
             web_dir: with_pages.then(|| web.path().to_path_buf()),

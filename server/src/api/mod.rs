@@ -6,6 +6,7 @@
 
 mod elections;
 mod log;
+pub mod ratelimit;
 mod web;
 
 pub use web::{WebAssets, CONTENT_SECURITY_POLICY, PROVING_KEY_SHA256_HEADER};
@@ -49,6 +50,8 @@ pub struct AppState {
     pub board: Arc<Board>,
     /// Body limits.
     pub limits: Limits,
+    /// Per-client limits on writes (`None`: unlimited).
+    pub rate_limit: Option<Arc<ratelimit::ClientRateLimit>>,
 }
 
 /// A JSON body whose rejections are [`ApiError`]s (413 for an oversized body, 400 for
@@ -208,5 +211,9 @@ fn api_routes(state: AppState) -> Router {
             &format!("{id}/shares"),
             post(elections::shares).layer(entry_limit),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limit.clone(),
+            ratelimit::limit_writes,
+        ))
         .with_state(state)
 }

@@ -3,25 +3,30 @@
 //!
 //! # Appending (sequence → integrate → publish)
 //!
-//! Every append, whatever its kind, goes through [`Board::append`]:
+//! Every append, whatever its kind, is queued for the board's appender task, which
+//! commits verified ballots in groups and every other entry alone (see [`commit`]). For
+//! each group:
 //!
 //! 1. *lock*: the process-wide append mutex, then a storage transaction holding the
 //!    sequencer lock (the `log_head` row);
 //! 2. *catch up*: entries that other processes committed since this one last looked are
 //!    integrated into the in-memory tree and state;
-//! 3. *decide*: the board's rules are applied to the current state (a decision taken
-//!    before the lock is only a fast path);
+//! 3. *decide*: the board's rules are applied to the current state, in queue order,
+//!    each ballot also against the group's ballots before it (a decision taken before
+//!    the lock is only a fast path);
 //! 4. *sequence*: the entries get the next indices;
 //! 5. *integrate*: their leaf hashes are appended to the tree;
-//! 6. *publish*: a checkpoint of the new size is signed, after checking that the new
-//!    tree is consistent with the last published checkpoint;
+//! 6. *publish*: one checkpoint of the new size is signed for the group, after checking
+//!    that the new tree is consistent with the last published checkpoint;
 //! 7. *commit*: rows, derived rows, the new head and the checkpoint in one transaction;
-//!    only then is anything acknowledged.
+//!    only then is anything acknowledged, each request with its own receipt against the
+//!    group's checkpoint.
 //!
 //! If anything fails after step 5 the in-memory state is marked stale and rebuilt from
 //! storage at the next append, so the tree and the stored log always agree.
 
 pub mod batch;
+pub mod commit;
 pub mod rules;
 pub mod state;
 
@@ -29,7 +34,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{mpsc, Mutex, Semaphore};
 use urna_circuits::{CensusTree, MerklePath};
 use urna_log::{leaf_hash, verify_consistency, Checkpoint, Hash, MerkleTree};
 use urna_protocol::board::{BoardEntry, EntryKind, Payload};
@@ -205,6 +210,8 @@ pub struct Board {
     clock: Clock,
     pool: CpuPool,
     ballots: batch::Batcher,
+    /// The appender's queue (group commit).
+    appender: mpsc::Sender<commit::Request>,
     metrics: Metrics,
     empty_checkpoint: String,
 }
@@ -274,6 +281,7 @@ impl Board {
             options.verify_queue,
             metrics.ballot_batch_size.clone(),
         );
+        let (appender, queue) = mpsc::channel(commit::QUEUE);
         let board = Self {
             store,
             key,
@@ -287,6 +295,7 @@ impl Board {
             clock: options.clock,
             pool: CpuPool::new(options.verify_workers, options.verify_queue),
             ballots,
+            appender,
             metrics,
             empty_checkpoint: empty,
         };
@@ -308,7 +317,9 @@ impl Board {
             .log_size
             .set(i64::try_from(size).unwrap_or(i64::MAX));
         tracing::info!(size, backend = board.store.backend(), "board opened");
-        Ok(Arc::new(board))
+        let board = Arc::new(board);
+        tokio::spawn(commit::run(Arc::downgrade(&board), queue));
+        Ok(board)
     }
 
     /// Checks the rebuilt tree against the stored checkpoint (size, root, signature).
@@ -948,14 +959,10 @@ impl Board {
             .observe(started.elapsed().as_secs_f64());
         verdict.map_err(map_ballot_error)?;
         let receipts = self
-            .append(move |state, now| {
-                let election = state.elections.get(&id).ok_or(ApiError::UnknownElection)?;
-                match admit(election, &entry, now)? {
-                    Admission::Replay(i) => Ok(Plan::Replay(i)),
-                    Admission::Append(d) => {
-                        Ok(Plan::Append(vec![(entry.clone(), bytes.clone(), d)]))
-                    }
-                }
+            .enqueue(commit::Work::Ballot {
+                election: id,
+                entry: Box::new(entry),
+                bytes,
             })
             .await?;
         Self::submitted(receipts, tracking)
@@ -965,118 +972,25 @@ impl Board {
     // Sequence, integrate, publish
     // ---------------------------------------------------------------------------------
 
-    /// Appends what `decide` plans, under the sequencer lock. Returns the receipts and
-    /// whether the answer is a replay.
+    /// Appends what `decide` plans, under the sequencer lock (a commit group of one).
+    /// Returns the receipts and whether the answer is a replay.
     async fn append<F>(&self, decide: F) -> Result<(Vec<Receipt>, bool), ApiError>
     where
-        F: FnOnce(&BoardState, u64) -> Result<Plan, ApiError>,
+        F: FnOnce(&BoardState, u64) -> Result<Plan, ApiError> + Send + 'static,
     {
-        let mut stale = self.append.lock().await;
-        let mut tx = self.store.begin_append().await?;
-        // Catch up (or rebuild after a failed append).
-        if *stale {
-            let all = tx.entries_from(0).await?;
-            *write(&self.log) = LogInner {
-                tree: MerkleTree::new(),
-                published: None,
-            };
-            *write(&self.state) = BoardState::default();
-            self.integrate_committed(&all).map_err(ApiError::Internal)?;
-            *stale = false;
-        } else {
-            let have = read(&self.log).tree.size();
-            if have < tx.size() {
-                let page = tx.entries_from(have).await?;
-                if let Err(e) = self.integrate_committed(&page) {
-                    *stale = true;
-                    return Err(ApiError::Internal(e));
-                }
-            } else if have > tx.size() {
-                *stale = true;
-                return Err(ApiError::internal("tree ahead of the stored log"));
-            }
-        }
-        if tx.size() > 0 {
-            let latest = self.store.latest_checkpoint().await?;
-            let mut log = write(&self.log);
-            if log.published.as_ref().map_or(0, |c| c.size) < latest.as_ref().map_or(0, |c| c.size)
-            {
-                log.published = latest;
-            }
-        }
-        let plan = {
-            let state = read(&self.state);
-            decide(&state, self.now())?
-        };
-        let rows = match plan {
-            Plan::Replay(index) => {
-                drop(tx);
-                return Ok((vec![self.receipt(index)?], true));
-            }
-            Plan::Append(rows) => rows,
-        };
-        // Sequence.
-        let base = tx.size();
-        let mut new_entries = Vec::with_capacity(rows.len());
-        for (k, (entry, bytes, derived)) in rows.iter().enumerate() {
-            new_entries.push(NewEntry {
-                entry: StoredEntry {
-                    index: base + k as u64,
-                    election_id: entry.election_id().to_bytes(),
-                    kind: entry.kind() as u8,
-                    leaf_hash: leaf_hash(bytes),
-                    entry: bytes.clone(),
-                },
-                derived: derived.clone(),
-            });
-        }
-        // Integrate and publish.
-        let checkpoint = match self.integrate_and_sign(&new_entries) {
-            Ok(cp) => cp,
-            Err(e) => {
-                *stale = true;
-                return Err(e);
-            }
-        };
-        // Commit.
-        let stored = async {
-            tx.append(new_entries, checkpoint.clone()).await?;
-            tx.commit().await
-        }
-        .await;
-        if let Err(e) = stored {
-            *stale = true;
-            return Err(e.into());
-        }
-        // Acknowledge: the state follows the committed log.
-        {
-            let mut state = write(&self.state);
-            for (k, (entry, _, _)) in rows.iter().enumerate() {
-                if let Err(e) = state.apply(base + k as u64, entry) {
-                    *stale = true;
-                    tracing::error!(error = %e, "applying a committed entry failed");
-                }
-            }
-        }
-        let mut receipts = Vec::with_capacity(rows.len());
-        {
-            let mut log = write(&self.log);
-            log.published = Some(checkpoint.clone());
-            for k in 0..rows.len() {
-                receipts.push(Self::receipt_in(&log.tree, base + k as u64, &checkpoint)?);
-            }
-        }
-        for (entry, _, _) in &rows {
-            self.metrics
-                .entries_appended
-                .with_label_values(&[entry.kind().name()])
-                .inc();
-        }
-        self.metrics
-            .log_size
-            .set(i64::try_from(checkpoint.size).unwrap_or(i64::MAX));
-        drop(stale);
-        Ok((receipts, false))
+        self.enqueue(commit::Work::Other(Box::new(decide))).await
+    }
+
+    /// Queues `work` for the appender and waits for its answer.
+    async fn enqueue(&self, work: commit::Work) -> Result<(Vec<Receipt>, bool), ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.appender
+            .send(commit::Request { work, reply })
+            .await
+            .map_err(|_| ApiError::internal("the appender stopped"))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the appender dropped a request"))?
     }
 
     /// Integrates the new leaves and signs the checkpoint of the new size, refusing if

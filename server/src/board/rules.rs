@@ -4,6 +4,14 @@
 //! were already checked, and the server's clock, it says whether the entry may be
 //! appended and which derived rows it writes. The board calls it once before the
 //! expensive checks (to fail fast) and again under the sequencer lock (to decide).
+//!
+//! Ballots are committed in groups: [`admit_in_group`] decides a ballot against the
+//! committed state *and* the ballots admitted before it in the same group
+//! ([`GroupBallots`]), so that a group gives exactly the answers one-at-a-time appends
+//! would (a second ballot of one nullifier and digest is a replay of the first, a
+//! ciphertext cast earlier in the group under another nullifier is a copy).
+
+use std::collections::HashMap;
 
 use urna_protocol::board::{BoardEntry, Payload, RegistrationCode};
 
@@ -41,9 +49,53 @@ fn check_time(at: u64, now: u64) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The ballots of one election admitted earlier in the group being committed: what
+/// [`ElectionState::apply`] will record for them once the group is durable.
+#[derive(Clone, Debug, Default)]
+pub struct GroupBallots {
+    /// `(nullifier, digest) → index` of the group's ballots.
+    ballots: HashMap<([u8; 32], [u8; 32]), u64>,
+    /// Fingerprint → the nullifier that cast it first, for fingerprints new in the group.
+    fingerprints: HashMap<[u8; 32], [u8; 32]>,
+}
+
+impl GroupBallots {
+    /// Records a ballot admitted at `index` with these derived rows (as
+    /// [`ElectionState::apply`] would once it is committed).
+    pub fn record(&mut self, state: &ElectionState, index: u64, derived: &[Derived]) {
+        for d in derived {
+            if let Derived::Ballot {
+                nullifier,
+                digest,
+                fingerprints,
+            } = d
+            {
+                self.ballots.insert((*nullifier, *digest), index);
+                for fp in fingerprints {
+                    if !state.fingerprints.contains_key(fp) {
+                        self.fingerprints.entry(*fp).or_insert(*nullifier);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Decides whether `entry` (signature and proofs already checked) may be appended to
 /// `state` at server time `now` (Unix seconds).
 pub fn admit(state: &ElectionState, entry: &BoardEntry, now: u64) -> Result<Admission, ApiError> {
+    admit_in_group(state, &GroupBallots::default(), entry, now)
+}
+
+/// [`admit`] against `state` followed by the ballots `group` admitted before `entry` in
+/// the same commit group. Only ballots are grouped, so nothing else in the state can
+/// have changed inside a group.
+pub fn admit_in_group(
+    state: &ElectionState,
+    group: &GroupBallots,
+    entry: &BoardEntry,
+    now: u64,
+) -> Result<Admission, ApiError> {
     let m = &state.manifest;
     let phase = state.phase();
     match entry.payload() {
@@ -194,12 +246,18 @@ pub fn admit(state: &ElectionState, entry: &BoardEntry, now: u64) -> Result<Admi
             }
             let nullifier = b.nullifier.to_bytes();
             let digest = b.digest(&state.manifest_hash).to_bytes();
-            if let Some(&index) = state.ballots.get(&(nullifier, digest)) {
+            let key = (nullifier, digest);
+            if let Some(&index) = state.ballots.get(&key).or_else(|| group.ballots.get(&key)) {
                 return Ok(Admission::Replay(index));
             }
             let fingerprints = b.ciphertext_fingerprints();
             for fp in &fingerprints {
-                if let Some(owner) = state.fingerprints.get(fp) {
+                // The committed owner came first; the group's only for new fingerprints.
+                let owner = state
+                    .fingerprints
+                    .get(fp)
+                    .or_else(|| group.fingerprints.get(fp));
+                if let Some(owner) = owner {
                     if *owner != nullifier {
                         return Err(ApiError::CiphertextReused);
                     }

@@ -219,6 +219,7 @@ pub fn router(board: Arc<Board>) -> Router {
             ballot: 256 * 1024,
             entry: 4 << 20,
         },
+        rate_limit: None,
     })
 }
 
