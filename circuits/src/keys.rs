@@ -241,7 +241,10 @@ impl core::fmt::Debug for ProvingKey {
 impl ProvingKey {
     /// Wraps an arkworks proving key for census `depth` (from a setup ceremony, say),
     /// checking that its sizes fit the circuit of that depth.
-    pub fn from_ark(depth: u32, inner: ark_groth16::ProvingKey<Bn254>) -> Result<Self, CircuitError> {
+    pub fn from_ark(
+        depth: u32,
+        inner: ark_groth16::ProvingKey<Bn254>,
+    ) -> Result<Self, CircuitError> {
         let shape = CircuitShape::for_depth(depth)?;
         shape.check_key(&inner)?;
         let mut pk = Self {

@@ -145,7 +145,7 @@ impl Election {
             entry.verify_signature(&self.manifest)?;
             match entry.payload() {
                 Payload::Dealer(m) => messages.push(m.clone()),
-                Payload::Complaint(c) => complaints.push(c.clone()),
+                Payload::Complaint(c) => complaints.push(*c),
                 _ => {
                     return Err(WebError::UnexpectedEntry(format!(
                         "expected a dealer or complaint entry, got a {} entry",

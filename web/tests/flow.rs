@@ -562,7 +562,7 @@ fn election_key_is_recomputed_from_the_ceremony() {
 
     // An entry that is not part of the ceremony, and bytes that are not an entry.
     let err = e
-        .election_key_from_ceremony(&[f.manifest_entry.clone()], None)
+        .election_key_from_ceremony(std::slice::from_ref(&f.manifest_entry), None)
         .unwrap_err();
     assert_eq!(err.code(), "unexpected_entry");
     assert_eq!(
