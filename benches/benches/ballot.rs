@@ -61,8 +61,10 @@ fn manifest(min: u32, max: u32, vk_hash: [u8; 32], pk_hash: [u8; 32]) -> Manifes
         threshold: 1,
         authority_key: SigningKey::generate(&mut rng).public_key(),
         board_key: SigningKey::generate(&mut rng).public_key(),
-        verifying_key_hash: vk_hash,
-        proving_key_hash: pk_hash,
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: vk_hash,
+            proving_key_hash: pk_hash,
+        },
     }
 }
 

@@ -181,8 +181,10 @@ pub fn run(opts: &GenOptions) -> Result<Meta> {
         threshold: THRESHOLD,
         authority_key: authority.public_key(),
         board_key: board_key.public_key(),
-        verifying_key_hash: vk.verifying_key_hash(),
-        proving_key_hash: pk_hash,
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: vk.verifying_key_hash(),
+            proving_key_hash: pk_hash,
+        },
     };
     manifest.validate().map_err(|e| anyhow!("manifest: {e}"))?;
 

@@ -29,7 +29,7 @@ fn main() -> anyhow::Result<()> {
     let log_n = m.trailing_zeros() as u8;
     println!("census depth {depth}: QAP domain {m} = 2^{log_n}, {threads} threads");
 
-    let mut t = Transcript::new(log_n, depth)?;
+    let mut t = Transcript::new([0x42; 32], log_n, depth)?;
     let start = Phase1Params::initial(log_n)?;
     let clock = Instant::now();
     let c = phase1::contribute(&start, &t.phase1_hash(), &mut OsRng);

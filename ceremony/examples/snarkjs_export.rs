@@ -20,7 +20,7 @@ fn main() -> anyhow::Result<()> {
     let dir = PathBuf::from(dir);
     let depth = 2;
     let log_n = domain_size(depth)?.trailing_zeros() as u8;
-    let mut t = Transcript::new(log_n, depth)?;
+    let mut t = Transcript::new([0x42; 32], log_n, depth)?;
     for _ in 0..2 {
         t.contribute_phase1(&mut OsRng)?;
     }

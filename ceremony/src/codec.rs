@@ -121,6 +121,12 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    pub(crate) fn array32(&mut self, what: &'static str) -> Result<[u8; 32], CeremonyError> {
+        self.take(32, what)?
+            .try_into()
+            .map_err(|_| CeremonyError::InvalidEncoding { what })
+    }
+
     pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, CeremonyError> {
         Ok(self.take(1, what)?[0])
     }

@@ -176,6 +176,13 @@ pub enum CeremonyError {
         /// The contribution's index.
         index: usize,
     },
+    /// A beacon contribution with no contribution with a secret before it in its phase:
+    /// the beacon's secret is public, so the phase would protect nothing.
+    #[error("{phase} would be closed by its beacon without any secret contribution")]
+    OnlyBeacon {
+        /// The phase.
+        phase: Phase,
+    },
     /// A key that does not follow from the transcript.
     #[error("the {what} is not the one the transcript derives")]
     KeyMismatch {

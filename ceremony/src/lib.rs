@@ -11,6 +11,8 @@
 //! - [`phase2`]: the eligibility circuit's keys from phase 1 and the updates of `delta`
 //!   (PROTOCOL 14.4, 14.5).
 //! - [`beacon`]: the public random beacon that closes each phase (PROTOCOL 14.6).
+//! - [`state`]: a ceremony fed one contribution at a time, as the board runs it, and
+//!   what a contributor downloads (PROTOCOL 14.10).
 //! - [`transcript`]: the public transcript, its canonical encoding and hash chain, and
 //!   [`verify_transcript`], which derives the keys (PROTOCOL 14.7, 14.8).
 //! - [`pok`]: the contributors' secrets and proofs of knowledge (PROTOCOL 14.3.1).
@@ -25,7 +27,7 @@
 //! # fn main() -> Result<(), urna_ceremony::CeremonyError> {
 //! let depth = 1;
 //! let log_n = urna_ceremony::domain_size(depth)?.trailing_zeros() as u8;
-//! let mut t = Transcript::new(log_n, depth)?;
+//! let mut t = Transcript::new([0x42; 32], log_n, depth)?;
 //! let published = t.contribute_phase1(&mut OsRng)?; // each contributor publishes this
 //! t.close_phase1(&Beacon::new(b"block hash after the last contribution", 4)?, &mut OsRng)?;
 //! t.contribute_phase2(&mut OsRng)?;
@@ -50,6 +52,7 @@ pub mod pok;
 mod qap;
 mod ratio;
 pub mod snarkjs;
+pub mod state;
 pub mod transcript;
 
 #[cfg(test)]
@@ -58,7 +61,8 @@ mod tests;
 pub use beacon::Beacon;
 pub use error::{CeremonyError, Check, Phase, SecretName};
 pub use phase1::{Phase1Contribution, Phase1Params};
-pub use phase2::{Phase2Contribution, Phase2Params};
+pub use phase2::{Phase2Contribution, Phase2Params, Phase2State};
 pub use pok::KnowledgeProof;
 pub use qap::domain_size;
+pub use state::{log_n_for_depth, Accepted, CeremonyState, ContributionState, Stage, StateParams};
 pub use transcript::{check_keys, verify_keys, verify_transcript, Transcript};

@@ -197,7 +197,61 @@ impl Phase2Params {
         Ok((pk, vk))
     }
 
-    fn update(&self, d: &Secret) -> Result<Phase2Contribution, CeremonyError> {
+    /// What a contributor needs of these parameters: `delta` and the L and H queries.
+    pub fn state(&self) -> Phase2State {
+        Phase2State {
+            delta_g1: self.pk.delta_g1,
+            delta_g2: self.pk.vk.delta_g2,
+            l_query: self.pk.l_query.clone(),
+            h_query: self.pk.h_query.clone(),
+        }
+    }
+}
+
+/// The part of the phase-2 parameters a contribution changes (PROTOCOL 14.5, 14.10):
+/// what a contributor downloads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase2State {
+    /// `[delta]_1`.
+    pub delta_g1: G1Affine,
+    /// `[delta]_2`.
+    pub delta_g2: G2Affine,
+    /// The L query.
+    pub l_query: Vec<G1Affine>,
+    /// The H query.
+    pub h_query: Vec<G1Affine>,
+}
+
+impl Phase2State {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.g1(&self.delta_g1);
+        w.g2(&self.delta_g2);
+        // Lengths are bounded by MAX_QUERY_LEN < 2^32 when decoded or computed.
+        w.u32(self.l_query.len() as u32);
+        w.g1s(&self.l_query);
+        w.u32(self.h_query.len() as u32);
+        w.g1s(&self.h_query);
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, CeremonyError> {
+        Ok(Self {
+            delta_g1: r.g1("phase-2 state [delta]_1")?,
+            delta_g2: r.g2("phase-2 state [delta]_2")?,
+            l_query: query(r, "phase-2 state L query")?,
+            h_query: query(r, "phase-2 state H query")?,
+        })
+    }
+}
+
+/// `delta · d`, and the L and H queries divided by `d` (PROTOCOL 14.5).
+fn update(
+    delta_g1: &G1Affine,
+    delta_g2: &G2Affine,
+    l: &[G1Affine],
+    h: &[G1Affine],
+    d: &Secret,
+) -> Result<Phase2Contribution, CeremonyError> {
+    {
         let d = d.expose_secret();
         let mut d_inv = d
             .inverse()
@@ -206,12 +260,12 @@ impl Phase2Params {
             let out: Vec<G1Projective> = v.par_iter().map(|p| *p * d_inv).collect();
             G1Projective::normalize_batch(&out)
         };
-        let l_query = div(&self.pk.l_query);
-        let h_query = div(&self.pk.h_query);
+        let l_query = div(l);
+        let h_query = div(h);
         zeroize::Zeroize::zeroize(&mut d_inv);
         Ok(Phase2Contribution {
-            delta_g1: (self.pk.delta_g1 * d).into_affine(),
-            delta_g2: (self.pk.vk.delta_g2 * d).into_affine(),
+            delta_g1: (*delta_g1 * d).into_affine(),
+            delta_g2: (*delta_g2 * d).into_affine(),
             l_query,
             h_query,
             // Filled in by the caller.
@@ -323,9 +377,44 @@ pub fn contribute(
     binding: &[u8; 32],
     rng: &mut impl CryptoRngCore,
 ) -> Result<Phase2Contribution, CeremonyError> {
+    contribute_state(&prev.state(), binding, rng)
+}
+
+/// [`contribute`] from the downloaded [`Phase2State`].
+pub fn contribute_state(
+    prev: &Phase2State,
+    binding: &[u8; 32],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Phase2Contribution, CeremonyError> {
     let d = Secret::random(rng);
-    let mut c = prev.update(&d)?;
+    let mut c = update(
+        &prev.delta_g1,
+        &prev.delta_g2,
+        &prev.l_query,
+        &prev.h_query,
+        &d,
+    )?;
     c.delta = KnowledgeProof::prove_random(&d, SecretName::Delta, binding, rng);
+    Ok(c)
+}
+
+/// [`contribute_beacon`] from the downloaded [`Phase2State`].
+pub fn contribute_beacon_state(
+    prev: &Phase2State,
+    binding: &[u8; 32],
+    beacon: &Beacon,
+) -> Result<Phase2Contribution, CeremonyError> {
+    let seed = beacon.seed();
+    let d = beacon_secret(&seed, binding, SecretName::Delta);
+    let mut c = update(
+        &prev.delta_g1,
+        &prev.delta_g2,
+        &prev.l_query,
+        &prev.h_query,
+        &d,
+    )?;
+    c.delta = beacon_pok(&d, &seed, binding, SecretName::Delta);
+    c.beacon = Some(beacon.clone());
     Ok(c)
 }
 
@@ -335,12 +424,7 @@ pub fn contribute_beacon(
     binding: &[u8; 32],
     beacon: &Beacon,
 ) -> Result<Phase2Contribution, CeremonyError> {
-    let seed = beacon.seed();
-    let d = beacon_secret(&seed, binding, SecretName::Delta);
-    let mut c = prev.update(&d)?;
-    c.delta = beacon_pok(&d, &seed, binding, SecretName::Delta);
-    c.beacon = Some(beacon.clone());
-    Ok(c)
+    contribute_beacon_state(&prev.state(), binding, beacon)
 }
 
 /// Verifies phase-2 contribution number `index` against the previous parameters

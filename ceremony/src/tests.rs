@@ -269,7 +269,7 @@ fn secrets_are_not_printed() {
 fn closed_phase1() -> Transcript {
     let depth = 1;
     let log_n = crate::qap::domain_size(depth).unwrap().trailing_zeros() as u8;
-    let mut t = Transcript::new(log_n, depth).unwrap();
+    let mut t = Transcript::new([0x42; 32], log_n, depth).unwrap();
     t.contribute_phase1(&mut OsRng).unwrap();
     t.close_phase1(&Beacon::new(b"phase 1 beacon", 2).unwrap(), &mut OsRng)
         .unwrap();
@@ -393,7 +393,7 @@ fn phase2_rejections_and_transcript_rules() {
 
 #[test]
 fn encoding_is_canonical_and_bounded() {
-    let t = Transcript::new(3, 1).unwrap();
+    let t = Transcript::new([0x42; 32], 3, 1).unwrap();
     let mut t = t;
     t.contribute_phase1(&mut OsRng).unwrap();
     let bytes = t.to_bytes();
@@ -412,7 +412,7 @@ fn encoding_is_canonical_and_bounded() {
     ));
     // a corrupted point (the x coordinate of the last [tau^i]_1 of the parameters):
     // either off the curve or a different, still valid, point caught by verification
-    let header = 16 + 2 + 4 + 1 + 3 * 160;
+    let header = 16 + 32 + 2 + 4 + 1 + 3 * 160;
     let mut b = bytes.clone();
     b[header + 5] ^= 1;
     match Transcript::from_bytes(&b) {
@@ -421,7 +421,7 @@ fn encoding_is_canonical_and_bounded() {
         Err(e) => panic!("unexpected {e}"),
     }
     // an absurd contribution count
-    let mut b = bytes[..16 + 2].to_vec();
+    let mut b = bytes[..16 + 32 + 2].to_vec();
     b.extend_from_slice(&u32::MAX.to_be_bytes());
     assert!(matches!(
         Transcript::from_bytes(&b),
@@ -429,13 +429,13 @@ fn encoding_is_canonical_and_bounded() {
     ));
     // log_n out of range
     let mut b = bytes.clone();
-    b[16] = 17;
+    b[16 + 32] = 17;
     assert!(matches!(
         Transcript::from_bytes(&b),
         Err(CeremonyError::TooLarge { .. })
     ));
     // too few powers for the circuit
-    let mut small = Transcript::new(3, 1).unwrap();
+    let mut small = Transcript::new([0x42; 32], 3, 1).unwrap();
     small.contribute_phase1(&mut OsRng).unwrap();
     small
         .close_phase1(&Beacon::new(b"b", 0).unwrap(), &mut OsRng)
@@ -444,4 +444,155 @@ fn encoding_is_canonical_and_bounded() {
         small.contribute_phase2(&mut OsRng),
         Err(CeremonyError::TooFewPowers { .. })
     ));
+}
+
+/// The incremental state (PROTOCOL 14.10) accepts exactly what `verify_transcript`
+/// accepts, derives the same keys and hash, and refuses what the board must refuse.
+#[test]
+fn incremental_state_matches_the_transcript() {
+    use crate::state::{CeremonyState, ContributionState, Stage};
+    let context = [0x5a; 32];
+    let depth = 1;
+    let mut state = CeremonyState::new(context, depth).unwrap();
+    let mut t = Transcript::new(context, state.log_n(), depth).unwrap();
+    assert_eq!(state.stage(), Stage::Phase1);
+    assert_eq!(state.hash(), t.phase1_hash());
+
+    // A beacon cannot close a phase that has no secret contribution.
+    let beacon1 = Beacon::new(b"phase 1 beacon", 2).unwrap();
+    let download = |s: &CeremonyState| {
+        let bytes = s.contribution_state().unwrap().unwrap().to_bytes();
+        ContributionState::from_bytes(&bytes).unwrap()
+    };
+    let (early, _) = download(&state).contribute_beacon(&beacon1).unwrap();
+    assert_eq!(
+        state.add_phase1(&early, &mut OsRng),
+        Err(CeremonyError::OnlyBeacon { phase: Phase::One })
+    );
+
+    // Two contributors, each from the downloaded state.
+    for _ in 0..2 {
+        let (bytes, published) = download(&state).contribute(&mut OsRng).unwrap();
+        let accepted = state.add_phase1(&bytes, &mut OsRng).unwrap();
+        assert_eq!(accepted.hash, published);
+        assert!(!accepted.beacon);
+        let c = Phase1Contribution::from_bytes(&bytes, state.log_n()).unwrap();
+        assert_eq!(t.add_phase1(c, &mut OsRng).unwrap(), published);
+        // The same contribution again is bound to the old hash: refused.
+        assert!(matches!(
+            state.add_phase1(&bytes, &mut OsRng),
+            Err(CeremonyError::CheckFailed { .. })
+        ));
+    }
+    // A contribution made for another ceremony (another context) is refused.
+    let mut other = CeremonyState::new([0x5b; 32], depth).unwrap();
+    let (foreign, _) = download(&other).contribute(&mut OsRng).unwrap();
+    other.add_phase1(&foreign, &mut OsRng).unwrap();
+    let mut elsewhere = CeremonyState::new([0x5c; 32], depth).unwrap();
+    assert!(matches!(
+        elsewhere.add_phase1(&foreign, &mut OsRng),
+        Err(CeremonyError::CheckFailed { .. })
+    ));
+
+    let (close1, h) = download(&state).contribute_beacon(&beacon1).unwrap();
+    let accepted = state.add_phase1(&close1, &mut OsRng).unwrap();
+    assert!(accepted.beacon);
+    assert_eq!(accepted.hash, h);
+    t.add_phase1(
+        Phase1Contribution::from_bytes(&close1, state.log_n()).unwrap(),
+        &mut OsRng,
+    )
+    .unwrap();
+    assert_eq!(state.stage(), Stage::Phase2);
+    assert!(state.needs_phase2_derivation());
+    assert!(matches!(
+        state.add_phase1(&close1, &mut OsRng),
+        Err(CeremonyError::AfterBeacon { .. })
+    ));
+    assert_eq!(
+        state.keys().map(|_| ()),
+        Err(CeremonyError::NotClosed { phase: Phase::Two })
+    );
+    state.derive_phase2().unwrap();
+    assert_eq!(state.hash(), t.phase2_hash());
+
+    let beacon2 = Beacon::new(b"phase 2 beacon", 2).unwrap();
+    let (early, _) = download(&state).contribute_beacon(&beacon2).unwrap();
+    assert_eq!(
+        state.add_phase2(&early, &mut OsRng),
+        Err(CeremonyError::OnlyBeacon { phase: Phase::Two })
+    );
+    let (bytes, published) = download(&state).contribute(&mut OsRng).unwrap();
+    assert_eq!(
+        state.add_phase2(&bytes, &mut OsRng).unwrap().hash,
+        published
+    );
+    t.add_phase2(
+        phase2::Phase2Contribution::from_bytes(&bytes).unwrap(),
+        &mut OsRng,
+    )
+    .unwrap();
+    let (close2, _) = download(&state).contribute_beacon(&beacon2).unwrap();
+    assert!(state.add_phase2(&close2, &mut OsRng).unwrap().beacon);
+    t.add_phase2(
+        phase2::Phase2Contribution::from_bytes(&close2).unwrap(),
+        &mut OsRng,
+    )
+    .unwrap();
+    assert_eq!(state.stage(), Stage::Closed);
+    assert_eq!(state.contribution_state().unwrap(), None);
+    assert_eq!(state.hash(), t.phase2_hash());
+    assert_eq!(state.counts(), (3, 2));
+
+    let (pk, vk) = state.keys().unwrap();
+    let (tpk, tvk) = verify_transcript(&t, &mut OsRng).unwrap();
+    assert_eq!(vk, tvk);
+    assert_eq!(pk.proving_key_hash(), tpk.proving_key_hash());
+}
+
+#[test]
+fn transcript_with_only_beacons_is_refused() {
+    let depth = 1;
+    let log_n = crate::qap::domain_size(depth).unwrap().trailing_zeros() as u8;
+    let mut t = Transcript::new([0x42; 32], log_n, depth).unwrap();
+    t.close_phase1(&Beacon::new(b"b", 0).unwrap(), &mut OsRng)
+        .unwrap();
+    t.contribute_phase2(&mut OsRng).unwrap();
+    t.close_phase2(&Beacon::new(b"c", 0).unwrap(), &mut OsRng)
+        .unwrap();
+    assert_eq!(
+        verify_transcript(&t, &mut OsRng).map(|_| ()),
+        Err(CeremonyError::OnlyBeacon { phase: Phase::One })
+    );
+}
+
+#[test]
+fn contribution_state_decoding_is_checked() {
+    use crate::state::{CeremonyState, ContributionState};
+    let state = CeremonyState::new([1; 32], 1).unwrap();
+    let bytes = state.contribution_state().unwrap().unwrap().to_bytes();
+    assert!(ContributionState::from_bytes(&bytes).is_ok());
+    for len in [0, 10, 16, 48, 60, bytes.len() - 1] {
+        assert!(
+            ContributionState::from_bytes(&bytes[..len]).is_err(),
+            "{len}"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(ContributionState::from_bytes(&longer).is_err());
+    let mut bad_magic = bytes.clone();
+    bad_magic[0] ^= 1;
+    assert!(ContributionState::from_bytes(&bad_magic).is_err());
+    let mut bad_phase = bytes.clone();
+    bad_phase[16 + 32 + 4 + 4 + 32] = 3;
+    assert!(ContributionState::from_bytes(&bad_phase).is_err());
+    let mut bad_point = bytes.clone();
+    // The first [tau^i]_1: a flipped bit gives a non-canonical or off-curve encoding,
+    // or another point.
+    let at = 16 + 32 + 4 + 4 + 32 + 1 + 3;
+    bad_point[at] ^= 0x40;
+    if let Ok(s) = ContributionState::from_bytes(&bad_point) {
+        assert_ne!(s, ContributionState::from_bytes(&bytes).unwrap());
+    }
 }

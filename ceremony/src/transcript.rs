@@ -16,13 +16,14 @@ pub const TRANSCRIPT_MAGIC: &[u8; 16] = b"urna-ceremony-v1";
 /// The most contributions a phase may have (PROTOCOL 14.7).
 pub const MAX_CONTRIBUTIONS: usize = 1024;
 
-/// The hash before the first phase-1 contribution.
-fn phase1_start(log_n: u8) -> [u8; 32] {
-    hash(b"phase1/init", &[&[log_n]])
+/// The hash before the first phase-1 contribution: bound to the ceremony's `context`
+/// (on a board, the election id) and the size.
+pub(crate) fn phase1_start(context: &[u8; 32], log_n: u8) -> [u8; 32] {
+    hash(b"phase1/init", &[context, &[log_n]])
 }
 
 /// The hash before the first phase-2 contribution: bound to the closed phase 1.
-fn phase2_start(phase1_hash: &[u8; 32], depth: u32) -> [u8; 32] {
+pub(crate) fn phase2_start(phase1_hash: &[u8; 32], depth: u32) -> [u8; 32] {
     hash(b"phase2/init", &[phase1_hash, &depth.to_be_bytes()])
 }
 
@@ -34,12 +35,22 @@ fn chain(label: &[u8], prev: &[u8; 32], encoded: &[u8]) -> [u8; 32] {
 /// The hash after a phase-1 contribution whose predecessor hash is `prev`: the value a
 /// contributor publishes.
 pub fn phase1_contribution_hash(prev: &[u8; 32], c: &Phase1Contribution) -> [u8; 32] {
-    chain(b"phase1/contribution", prev, &c.to_bytes())
+    phase1_contribution_hash_of_bytes(prev, &c.to_bytes())
+}
+
+/// [`phase1_contribution_hash`] of a contribution's canonical bytes.
+pub fn phase1_contribution_hash_of_bytes(prev: &[u8; 32], encoded: &[u8]) -> [u8; 32] {
+    chain(b"phase1/contribution", prev, encoded)
 }
 
 /// The hash after a phase-2 contribution (see [`phase1_contribution_hash`]).
 pub fn phase2_contribution_hash(prev: &[u8; 32], c: &Phase2Contribution) -> [u8; 32] {
-    chain(b"phase2/contribution", prev, &c.to_bytes())
+    phase2_contribution_hash_of_bytes(prev, &c.to_bytes())
+}
+
+/// [`phase2_contribution_hash`] of a contribution's canonical bytes.
+pub fn phase2_contribution_hash_of_bytes(prev: &[u8; 32], encoded: &[u8]) -> [u8; 32] {
+    chain(b"phase2/contribution", prev, encoded)
 }
 
 /// A ceremony transcript: the phase-1 size, the census depth, and every contribution.
@@ -49,6 +60,7 @@ pub fn phase2_contribution_hash(prev: &[u8; 32], c: &Phase2Contribution) -> [u8;
 /// circuit. Each phase ends with exactly one beacon contribution.
 #[derive(Clone)]
 pub struct Transcript {
+    context: [u8; 32],
     log_n: u8,
     depth: u32,
     pub(crate) phase1: Vec<Phase1Contribution>,
@@ -60,6 +72,7 @@ pub struct Transcript {
 impl core::fmt::Debug for Transcript {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Transcript")
+            .field("context", &self.context)
             .field("log_n", &self.log_n)
             .field("depth", &self.depth)
             .field("phase1", &self.phase1.len())
@@ -70,7 +83,8 @@ impl core::fmt::Debug for Transcript {
 
 impl PartialEq for Transcript {
     fn eq(&self, other: &Self) -> bool {
-        self.log_n == other.log_n
+        self.context == other.context
+            && self.log_n == other.log_n
             && self.depth == other.depth
             && self.phase1 == other.phase1
             && self.phase2 == other.phase2
@@ -79,16 +93,25 @@ impl PartialEq for Transcript {
 impl Eq for Transcript {}
 
 impl Transcript {
-    /// An empty transcript for phase-1 parameters of size `2^log_n` and census `depth`.
-    pub fn new(log_n: u8, depth: u32) -> Result<Self, CeremonyError> {
+    /// An empty transcript for phase-1 parameters of size `2^log_n` and census `depth`,
+    /// bound to `context` (PROTOCOL 14.7: on a board, the election id; any 32 bytes that
+    /// name the ceremony elsewhere), so no contribution can be replayed into another
+    /// ceremony.
+    pub fn new(context: [u8; 32], log_n: u8, depth: u32) -> Result<Self, CeremonyError> {
         check_bounds(log_n, depth)?;
         Ok(Self {
+            context,
             log_n,
             depth,
             phase1: Vec::new(),
             phase2: Vec::new(),
             phase2_base: None,
         })
+    }
+
+    /// The 32 bytes the ceremony is bound to.
+    pub fn context(&self) -> &[u8; 32] {
+        &self.context
     }
 
     /// `log2` of the number of powers.
@@ -121,7 +144,7 @@ impl Transcript {
 
     /// The phase-1 hash chain: `hashes[k]` follows contribution `k`.
     pub fn phase1_hashes(&self) -> Vec<[u8; 32]> {
-        let mut h = phase1_start(self.log_n);
+        let mut h = phase1_start(&self.context, self.log_n);
         self.phase1
             .iter()
             .map(|c| {
@@ -136,7 +159,7 @@ impl Transcript {
         self.phase1_hashes()
             .last()
             .copied()
-            .unwrap_or_else(|| phase1_start(self.log_n))
+            .unwrap_or_else(|| phase1_start(&self.context, self.log_n))
     }
 
     fn phase1_closed(&self) -> bool {
@@ -285,11 +308,12 @@ impl Transcript {
         self.add_phase2(c, rng)
     }
 
-    /// The canonical encoding: magic, `log_n` (1 byte), depth (1 byte), then each phase
-    /// as a 4-byte count and its contributions.
+    /// The canonical encoding: magic, context (32 bytes), `log_n` (1 byte), depth
+    /// (1 byte), then each phase as a 4-byte count and its contributions.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.bytes(TRANSCRIPT_MAGIC);
+        w.bytes(&self.context);
         w.u8(self.log_n);
         // check_bounds keeps the depth at most 32.
         w.u8(self.depth as u8);
@@ -313,9 +337,10 @@ impl Transcript {
                 what: "transcript magic",
             });
         }
+        let context = r.array32("transcript context")?;
         let log_n = r.u8("transcript header")?;
         let depth = u32::from(r.u8("transcript header")?);
-        let mut t = Self::new(log_n, depth)?;
+        let mut t = Self::new(context, log_n, depth)?;
         let count = contribution_count(&mut r, "phase-1 contributions")?;
         for _ in 0..count {
             t.phase1.push(Phase1Contribution::decode(&mut r, log_n)?);
@@ -364,7 +389,7 @@ pub fn verify_transcript(
     check_closed(Phase::Two, t.phase2.iter().map(|c| c.beacon.is_some()))?;
 
     let mut prev = Phase1Params::initial(t.log_n)?;
-    let mut h = phase1_start(t.log_n);
+    let mut h = phase1_start(&t.context, t.log_n);
     for (index, c) in t.phase1.iter().enumerate() {
         phase1::verify_contribution(&prev, c, &h, index, rng)?;
         h = phase1_contribution_hash(&h, c);
@@ -419,7 +444,9 @@ pub fn check_keys(
     Ok(())
 }
 
-/// Each phase is non-empty, its last contribution a beacon, and no other one.
+/// Each phase is non-empty, its last contribution a beacon, and no other one, and at
+/// least one contribution with a secret precedes the beacon (a beacon's secret is
+/// public).
 fn check_closed(
     phase: Phase,
     is_beacon: impl ExactSizeIterator<Item = bool>,
@@ -439,6 +466,9 @@ fn check_closed(
         if last && !beacon {
             return Err(CeremonyError::NotClosed { phase });
         }
+    }
+    if len == 1 {
+        return Err(CeremonyError::OnlyBeacon { phase });
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use urna_circuits::{
 
 fn honest_transcript(depth: u32, contributors: usize) -> Transcript {
     let log_n = domain_size(depth).unwrap().trailing_zeros() as u8;
-    let mut t = Transcript::new(log_n, depth).unwrap();
+    let mut t = Transcript::new([0x42; 32], log_n, depth).unwrap();
     let mut published = Vec::new();
     for _ in 0..contributors {
         published.push(t.contribute_phase1(&mut OsRng).unwrap());

@@ -240,8 +240,10 @@ pub async fn create(
     let filled = Filled {
         authority_key: key.public_key(),
         board_key,
-        verifying_key_hash: vk.verifying_key_hash(),
-        proving_key_hash: pk.proving_key_hash(),
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: vk.verifying_key_hash(),
+            proving_key_hash: pk.proving_key_hash(),
+        },
     };
     let manifest = spec.build(base, &filled, &mut OsRng)?;
     let entry = BoardEntry::signed(

@@ -174,8 +174,10 @@ impl ManifestSpec {
             threshold: self.threshold,
             authority_key: filled.authority_key,
             board_key: filled.board_key,
-            verifying_key_hash: filled.verifying_key_hash,
-            proving_key_hash: filled.proving_key_hash,
+            setup: urna_protocol::manifest::Setup::Keys {
+                verifying_key_hash: filled.verifying_key_hash,
+                proving_key_hash: filled.proving_key_hash,
+            },
         };
         manifest
             .validate()
@@ -204,8 +206,10 @@ mod tests {
         Filled {
             authority_key: SigningKey::generate(&mut OsRng).public_key(),
             board_key: SigningKey::generate(&mut OsRng).public_key(),
-            verifying_key_hash: [1; 32],
-            proving_key_hash: [2; 32],
+            setup: urna_protocol::manifest::Setup::Keys {
+                verifying_key_hash: [1; 32],
+                proving_key_hash: [2; 32],
+            },
         }
     }
 

@@ -606,8 +606,10 @@ mod tests {
             threshold: 1,
             authority_key: k,
             board_key: k,
-            verifying_key_hash: [0; 32],
-            proving_key_hash: [0; 32],
+            setup: urna_protocol::manifest::Setup::Keys {
+                verifying_key_hash: [0; 32],
+                proving_key_hash: [0; 32],
+            },
         }
     }
 

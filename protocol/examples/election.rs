@@ -136,8 +136,10 @@ pub fn run<R: RngCore + CryptoRng>(
         threshold: 2,
         authority_key: authority.public_key(),
         board_key: board_key.public_key(),
-        verifying_key_hash: verifying_key.verifying_key_hash(),
-        proving_key_hash: proving_key.proving_key_hash(),
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: verifying_key.verifying_key_hash(),
+            proving_key_hash: proving_key.proving_key_hash(),
+        },
     };
     manifest.validate()?;
     let manifest_hash = manifest.manifest_hash();

@@ -616,9 +616,12 @@ impl Ballot {
         frozen_root: &CensusRoot,
         manifest: &Manifest,
     ) -> Result<(), VerificationError> {
-        // PROTOCOL 6.6 check 5
-        if pvk.verifying_key_hash() != manifest.verifying_key_hash {
-            return Err(VerificationError::VerifyingKeyMismatch);
+        // PROTOCOL 6.6 check 5. With a ceremony the key is the one the board's
+        // setup-keys entry commits to (PROTOCOL 14.10); the caller holds that entry.
+        if let Some((vk_hash, _)) = manifest.setup.fixed_keys() {
+            if pvk.verifying_key_hash() != *vk_hash {
+                return Err(VerificationError::VerifyingKeyMismatch);
+            }
         }
         // PROTOCOL 6.6 check 6
         if self.census_root != *frozen_root {

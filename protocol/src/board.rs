@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use sha2::{Digest, Sha256};
-use urna_circuits::{CensusRoot, ElectionId, IdentityCommitment};
+use urna_circuits::{CensusRoot, ElectionId, IdentityCommitment, VerifyingKey};
 
 use crate::ballot::Ballot;
 use crate::codec::{Canonical, Decode, Encode, Reader, Writer};
@@ -39,6 +39,10 @@ pub const MAX_CODE_HASHES: usize = 100_000;
 
 /// Length of a one-time registration code, in bytes.
 pub const REGISTRATION_CODE_BYTES: usize = 16;
+
+/// Largest setup-ceremony contribution carried by one entry, in bytes (PROTOCOL 9.3):
+/// a phase-1 contribution for `2^14` powers (census depth 32) is about 3.2 MB.
+pub const MAX_SETUP_CONTRIBUTION_BYTES: usize = 4 * 1024 * 1024;
 
 /// Domain of registration-code hashes (PROTOCOL 9.4).
 pub const REGISTRATION_CODE_DOMAIN: &[u8] = b"urna/v1/registration-code";
@@ -69,11 +73,19 @@ pub enum EntryKind {
     DecryptionShares = 10,
     /// The tally: aggregate and result. Signed by the board.
     Tally = 11,
+    /// A phase-1 (powers of tau) contribution to the setup ceremony. Signed by its
+    /// contributor.
+    SetupPhase1 = 12,
+    /// A phase-2 (circuit-specific) contribution to the setup ceremony. Signed by its
+    /// contributor.
+    SetupPhase2 = 13,
+    /// The Groth16 keys the closed ceremony derives. Signed by the board.
+    SetupKeys = 14,
 }
 
 impl EntryKind {
     /// Every kind, in byte order.
-    pub const ALL: [EntryKind; 11] = [
+    pub const ALL: [EntryKind; 14] = [
         EntryKind::Manifest,
         EntryKind::Dealer,
         EntryKind::Complaint,
@@ -85,6 +97,9 @@ impl EntryKind {
         EntryKind::Ballot,
         EntryKind::DecryptionShares,
         EntryKind::Tally,
+        EntryKind::SetupPhase1,
+        EntryKind::SetupPhase2,
+        EntryKind::SetupKeys,
     ];
 
     /// The kind's stable name (used in signature contexts, APIs and reports).
@@ -101,6 +116,9 @@ impl EntryKind {
             EntryKind::Ballot => "ballot",
             EntryKind::DecryptionShares => "decryption-shares",
             EntryKind::Tally => "tally",
+            EntryKind::SetupPhase1 => "setup-phase1",
+            EntryKind::SetupPhase2 => "setup-phase2",
+            EntryKind::SetupKeys => "setup-keys",
         }
     }
 
@@ -169,6 +187,100 @@ impl fmt::Debug for RegistrationCode {
     }
 }
 
+/// A contribution to the setup ceremony as a board entry carries it (PROTOCOL 9.3,
+/// 14.10): who contributed, and the contribution's canonical bytes (PROTOCOL 14.7),
+/// which the `urna-ceremony` crate decodes and checks. They are kept as bytes here so
+/// that reading the board does not pay for thousands of point checks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SetupContribution {
+    /// The contributor's index (PROTOCOL 14.10): 0 the authority, `1..=n` the trustees,
+    /// then the manifest's extra contributors.
+    pub contributor: u32,
+    /// The contribution's canonical encoding, at most
+    /// [`MAX_SETUP_CONTRIBUTION_BYTES`].
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for SetupContribution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetupContribution")
+            .field("contributor", &self.contributor)
+            .field("bytes", &self.data.len())
+            .finish()
+    }
+}
+
+impl Encode for SetupContribution {
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.contributor);
+        w.bytes(&self.data);
+    }
+}
+
+impl Decode for SetupContribution {
+    const MIN_ENCODED_LEN: usize = 4 + 4;
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let contributor = r.u32()?;
+        let data = r
+            .bytes("setup contribution", MAX_SETUP_CONTRIBUTION_BYTES)?
+            .to_vec();
+        if data.is_empty() {
+            return Err(DecodeError::InvalidValue {
+                what: "setup contribution",
+                reason: "empty",
+            });
+        }
+        Ok(Self { contributor, data })
+    }
+}
+
+/// The keys a closed setup ceremony derives, as the board commits to them
+/// (PROTOCOL 9.3, 14.10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupKeys {
+    /// The Groth16 verifying key (PROTOCOL 10.5; decoded with every point check).
+    pub verifying_key: VerifyingKey,
+    /// SHA-256 of the proving key's bytes (PROTOCOL 10.5).
+    pub proving_key_hash: [u8; 32],
+    /// The ceremony's final transcript hash (`h2` after the phase-2 beacon, 14.7).
+    pub transcript_hash: [u8; 32],
+}
+
+impl SetupKeys {
+    /// SHA-256 of the verifying key's canonical bytes.
+    pub fn verifying_key_hash(&self) -> [u8; 32] {
+        self.verifying_key.verifying_key_hash()
+    }
+}
+
+impl Encode for SetupKeys {
+    fn encode(&self, w: &mut Writer) {
+        w.bytes(&self.verifying_key.to_bytes());
+        w.fixed(&self.proving_key_hash);
+        w.fixed(&self.transcript_hash);
+    }
+}
+
+/// Longest verifying-key encoding accepted (PROTOCOL 10.5: 392 bytes).
+const MAX_VERIFYING_KEY_BYTES: usize = 1024;
+
+impl Decode for SetupKeys {
+    const MIN_ENCODED_LEN: usize = 4 + 32 + 32;
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let vk = r.bytes("verifying key", MAX_VERIFYING_KEY_BYTES)?;
+        let verifying_key =
+            VerifyingKey::from_bytes(vk).map_err(|_| DecodeError::InvalidValue {
+                what: "verifying key",
+                reason: "not a canonical Groth16 verifying key (PROTOCOL 10.5)",
+            })?;
+        Ok(Self {
+            verifying_key,
+            proving_key_hash: r.array()?,
+            transcript_hash: r.array()?,
+        })
+    }
+}
+
 /// The payload of a board entry, by kind (PROTOCOL 9.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
@@ -211,6 +323,12 @@ pub enum Payload {
     DecryptionShares(TrusteeShares),
     /// The tally.
     Tally(Tally),
+    /// A phase-1 contribution to the setup ceremony.
+    SetupPhase1(SetupContribution),
+    /// A phase-2 contribution to the setup ceremony.
+    SetupPhase2(SetupContribution),
+    /// The keys of the closed ceremony.
+    SetupKeys(SetupKeys),
 }
 
 impl Payload {
@@ -228,6 +346,9 @@ impl Payload {
             Payload::Ballot(_) => EntryKind::Ballot,
             Payload::DecryptionShares(_) => EntryKind::DecryptionShares,
             Payload::Tally(_) => EntryKind::Tally,
+            Payload::SetupPhase1(_) => EntryKind::SetupPhase1,
+            Payload::SetupPhase2(_) => EntryKind::SetupPhase2,
+            Payload::SetupKeys(_) => EntryKind::SetupKeys,
         }
     }
 
@@ -249,6 +370,8 @@ impl Payload {
             Payload::Ballot(b) => b.encode(w),
             Payload::DecryptionShares(s) => s.encode(w),
             Payload::Tally(t) => t.encode(w),
+            Payload::SetupPhase1(c) | Payload::SetupPhase2(c) => c.encode(w),
+            Payload::SetupKeys(k) => k.encode(w),
         }
     }
 
@@ -280,6 +403,9 @@ impl Payload {
             EntryKind::Ballot => Payload::Ballot(r.get()?),
             EntryKind::DecryptionShares => Payload::DecryptionShares(r.get()?),
             EntryKind::Tally => Payload::Tally(r.get()?),
+            EntryKind::SetupPhase1 => Payload::SetupPhase1(r.get()?),
+            EntryKind::SetupPhase2 => Payload::SetupPhase2(r.get()?),
+            EntryKind::SetupKeys => Payload::SetupKeys(r.get()?),
         })
     }
 }
@@ -300,6 +426,8 @@ pub enum Signer {
     Authority,
     /// Trustee `i` (1-based), by its manifest `signing_key`.
     Trustee(u32),
+    /// Setup contributor `i` (PROTOCOL 14.10; [`Manifest::contributor_key`]).
+    Contributor(u32),
     /// The board (manifest's `board_key`).
     Board,
     /// Nobody: the entry is authorised otherwise.
@@ -397,7 +525,8 @@ impl BoardEntry {
             Payload::Dealer(d) => Signer::Trustee(d.dealer()),
             Payload::Complaint(c) => Signer::Trustee(c.complainer()),
             Payload::DecryptionShares(s) => Signer::Trustee(s.trustee()),
-            Payload::Tally(_) => Signer::Board,
+            Payload::Tally(_) | Payload::SetupKeys(_) => Signer::Board,
+            Payload::SetupPhase1(c) | Payload::SetupPhase2(c) => Signer::Contributor(c.contributor),
             Payload::Registration { .. } | Payload::Ballot(_) => Signer::None,
         }
     }
@@ -432,6 +561,12 @@ impl BoardEntry {
                     .and_then(|k| manifest.trustees.get(k as usize))
                     .ok_or(VerificationError::UnknownTrustee { index: i })?;
                 (&trustee.signing_key, alloc::format!("trustee {i}"))
+            }
+            Signer::Contributor(i) => {
+                let key = manifest
+                    .contributor_key(i)
+                    .ok_or(VerificationError::UnknownContributor { index: i })?;
+                (key, alloc::format!("setup contributor {i}"))
             }
         };
         let signature = self

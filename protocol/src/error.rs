@@ -124,6 +124,14 @@ pub enum VerificationError {
         signer: String,
     },
 
+    /// A setup-ceremony contributor index the manifest does not name (PROTOCOL 14.10),
+    /// or any contributor when the manifest's setup is not a ceremony.
+    #[error("unknown setup contributor {index}")]
+    UnknownContributor {
+        /// The index found.
+        index: u32,
+    },
+
     // ---- ballots (PROTOCOL §5, §6) ----
     /// The ballot's shape does not match the manifest.
     #[error("ballot shape does not match the manifest: {reason}")]

@@ -31,6 +31,8 @@ pub const MAX_STRING_BYTES: usize = 256;
 pub const MIN_CENSUS_DEPTH: u32 = 1;
 /// Largest census depth.
 pub const MAX_CENSUS_DEPTH: u32 = 32;
+/// Most setup-ceremony contributors named besides the trustees (PROTOCOL 3.1).
+pub const MAX_EXTRA_CONTRIBUTORS: usize = 64;
 
 /// One contest: a question with options, of which a voter selects between
 /// `min_selections` and `max_selections` (PROTOCOL 3.1).
@@ -57,6 +59,55 @@ pub struct Trustee {
     pub encryption_key: EncryptionPublicKey,
 }
 
+/// A setup-ceremony contributor named by the manifest besides the trustees
+/// (PROTOCOL 3.1, 14.10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contributor {
+    /// Human-readable name.
+    pub name: String,
+    /// Key that signs the contributor's setup entries.
+    pub signing_key: PublicKey,
+}
+
+/// Where the election's Groth16 keys come from (PROTOCOL 3.1, field 11).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Setup {
+    /// Keys fixed before the election: from a single-party setup (whoever made them can
+    /// forge eligibility proofs) or from a ceremony checked elsewhere. Encoded `0x00`.
+    Keys {
+        /// SHA-256 of the Groth16 verifying key for `census_depth` (PROTOCOL 10.5).
+        verifying_key_hash: [u8; 32],
+        /// SHA-256 of the Groth16 proving key for `census_depth`.
+        proving_key_hash: [u8; 32],
+    },
+    /// A multi-party setup ceremony run on this election's board (PROTOCOL 14.10):
+    /// the keys are those its transcript derives, committed to by the board's
+    /// `setup-keys` entry. Contributor 0 is the authority (who also posts the beacons),
+    /// contributors `1..=n` are the trustees, `n + 1..` these. Encoded `0x01`.
+    Ceremony {
+        /// The contributors besides the authority and the trustees.
+        contributors: Vec<Contributor>,
+    },
+}
+
+impl Setup {
+    /// The key hashes of [`Setup::Keys`]; `None` for a ceremony.
+    pub fn fixed_keys(&self) -> Option<(&[u8; 32], &[u8; 32])> {
+        match self {
+            Setup::Keys {
+                verifying_key_hash,
+                proving_key_hash,
+            } => Some((verifying_key_hash, proving_key_hash)),
+            Setup::Ceremony { .. } => None,
+        }
+    }
+
+    /// Whether the keys come from a ceremony on the board.
+    pub fn is_ceremony(&self) -> bool {
+        matches!(self, Setup::Ceremony { .. })
+    }
+}
+
 /// The election manifest (PROTOCOL 3.1). Field order is encoding order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -80,10 +131,8 @@ pub struct Manifest {
     pub authority_key: PublicKey,
     /// The bulletin board's signing key.
     pub board_key: PublicKey,
-    /// SHA-256 of the Groth16 verifying key for `census_depth`.
-    pub verifying_key_hash: [u8; 32],
-    /// SHA-256 of the Groth16 proving key for `census_depth`.
-    pub proving_key_hash: [u8; 32],
+    /// Where the Groth16 keys come from: fixed hashes or a ceremony on the board.
+    pub setup: Setup,
 }
 
 fn invalid(reason: impl Into<String>) -> VerificationError {
@@ -185,7 +234,57 @@ impl Manifest {
                 }
             }
         }
+        if let Setup::Ceremony { contributors } = &self.setup {
+            if contributors.len() > MAX_EXTRA_CONTRIBUTORS {
+                return Err(invalid(format!(
+                    "{} extra setup contributors, allowed at most {MAX_EXTRA_CONTRIBUTORS}",
+                    contributors.len()
+                )));
+            }
+            for (i, c) in contributors.iter().enumerate() {
+                let index = n + 1 + i;
+                check_string(&format!("contributor {index} name"), &c.name, false)?;
+                let taken = c.signing_key == self.authority_key
+                    || c.signing_key == self.board_key
+                    || self.trustees.iter().any(|t| t.signing_key == c.signing_key)
+                    || contributors[..i]
+                        .iter()
+                        .any(|d| d.signing_key == c.signing_key);
+                if taken {
+                    return Err(invalid(format!(
+                        "contributor {index} signing key is already another party's"
+                    )));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The signing key of setup contributor `index` (PROTOCOL 14.10): 0 is the
+    /// authority, `1..=n` the trustees, then the manifest's extra contributors. `None`
+    /// for an index outside that range or when the setup is not a ceremony.
+    pub fn contributor_key(&self, index: u32) -> Option<&PublicKey> {
+        self.contributor(index).map(|(_, key)| key)
+    }
+
+    /// The name and signing key of setup contributor `index` (see
+    /// [`Manifest::contributor_key`]).
+    pub fn contributor(&self, index: u32) -> Option<(&str, &PublicKey)> {
+        let Setup::Ceremony { contributors } = &self.setup else {
+            return None;
+        };
+        let i = index as usize;
+        let n = self.trustees.len();
+        if i == 0 {
+            Some(("the election authority", &self.authority_key))
+        } else if i <= n {
+            let t = &self.trustees[i - 1];
+            Some((t.name.as_str(), &t.signing_key))
+        } else {
+            contributors
+                .get(i - n - 1)
+                .map(|c| (c.name.as_str(), &c.signing_key))
+        }
     }
 
     /// SHA-256 of the canonical bytes (PROTOCOL 3.3): what proofs and digests bind.
@@ -236,6 +335,61 @@ impl Decode for Contest {
     }
 }
 
+impl Encode for Contributor {
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.name);
+        w.put(&self.signing_key);
+    }
+}
+
+impl Decode for Contributor {
+    const MIN_ENCODED_LEN: usize = 4 + 32;
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            name: r.str("contributor name", MAX_STRING_BYTES)?,
+            signing_key: r.get()?,
+        })
+    }
+}
+
+impl Encode for Setup {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            Setup::Keys {
+                verifying_key_hash,
+                proving_key_hash,
+            } => {
+                w.u8(0);
+                w.fixed(verifying_key_hash);
+                w.fixed(proving_key_hash);
+            }
+            Setup::Ceremony { contributors } => {
+                w.u8(1);
+                w.seq(contributors);
+            }
+        }
+    }
+}
+
+impl Decode for Setup {
+    const MIN_ENCODED_LEN: usize = 1 + 4;
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8()? {
+            0 => Ok(Setup::Keys {
+                verifying_key_hash: r.array()?,
+                proving_key_hash: r.array()?,
+            }),
+            1 => Ok(Setup::Ceremony {
+                contributors: r.seq("setup contributors", MAX_EXTRA_CONTRIBUTORS)?,
+            }),
+            value => Err(DecodeError::UnknownKind {
+                what: "manifest setup",
+                value,
+            }),
+        }
+    }
+}
+
 impl Encode for Trustee {
     fn encode(&self, w: &mut Writer) {
         w.str(&self.name);
@@ -274,8 +428,7 @@ impl Encode for Manifest {
         w.u32(self.threshold);
         w.put(&self.authority_key);
         w.put(&self.board_key);
-        w.fixed(&self.verifying_key_hash);
-        w.fixed(&self.proving_key_hash);
+        w.put(&self.setup);
     }
 }
 
@@ -292,8 +445,7 @@ impl Decode for Manifest {
             threshold: r.u32()?,
             authority_key: r.get()?,
             board_key: r.get()?,
-            verifying_key_hash: r.array()?,
-            proving_key_hash: r.array()?,
+            setup: r.get()?,
         };
         manifest.validate().map_err(|_| DecodeError::InvalidValue {
             what: "manifest",
@@ -349,10 +501,50 @@ mod tests {
             threshold: 2,
             authority_key: SigningKey::from_seed(&[0xa0; 32]).public_key(),
             board_key: SigningKey::from_seed(&[0xb0; 32]).public_key(),
-            verifying_key_hash: [0x22; 32],
-            proving_key_hash: [0x33; 32],
+            setup: Setup::Keys {
+                verifying_key_hash: [0x22; 32],
+                proving_key_hash: [0x33; 32],
+            },
         }
     }
+
+    pub(crate) fn ceremony_manifest() -> Manifest {
+        Manifest {
+            setup: Setup::Ceremony {
+                contributors: alloc::vec![Contributor {
+                    name: "Observer".into(),
+                    signing_key: SigningKey::from_seed(&[0xc0; 32]).public_key(),
+                }],
+            },
+            ..fixed_manifest()
+        }
+    }
+
+    #[test]
+    fn ceremony_setup_round_trips_and_names_contributors() {
+        let m = ceremony_manifest();
+        assert_eq!(m.validate(), Ok(()));
+        let bytes = m.to_canonical_bytes();
+        assert_eq!(Manifest::from_canonical_bytes(&bytes), Ok(m.clone()));
+        assert_eq!(
+            hex::encode(m.manifest_hash()),
+            PINNED_CEREMONY_MANIFEST_HASH
+        );
+        assert_eq!(m.contributor_key(0), Some(&m.authority_key));
+        assert_eq!(m.contributor_key(2), Some(&m.trustees[1].signing_key));
+        assert_eq!(m.contributor(4).map(|(name, _)| name), Some("Observer"));
+        assert_eq!(m.contributor_key(5), None);
+        assert_eq!(fixed_manifest().contributor_key(0), None);
+        // An unknown setup mode is refused.
+        let mut bad = bytes.clone();
+        let pos = bytes.len() - (4 + 4 + "Observer".len() + 32) - 1;
+        assert_eq!(bad[pos], 1);
+        bad[pos] = 2;
+        assert!(Manifest::from_canonical_bytes(&bad).is_err());
+    }
+
+    const PINNED_CEREMONY_MANIFEST_HASH: &str =
+        "8c684723228b67ed65713772bf7fcffeba643a38b11150a9ca03ec864432775a";
 
     #[test]
     fn round_trip_and_pinned_hash() {
@@ -366,7 +558,7 @@ mod tests {
     }
 
     const PINNED_MANIFEST_HASH: &str =
-        "0a7293f8e1cccce5d6832c4196e11be72d4e60002d6811649c59c5c2840f9a31";
+        "7f60f663c2fe2bbdb5c69f04de132baf9e5ddaaa9a41da4ae757c259a413904e";
 
     #[test]
     fn every_rule_is_enforced() {
@@ -405,6 +597,49 @@ mod tests {
                 m.trustees[0].signing_key = m.authority_key
             }),
             ("authority is board", |m| m.board_key = m.authority_key),
+            ("contributor is a trustee", |m| {
+                m.setup = Setup::Ceremony {
+                    contributors: alloc::vec![Contributor {
+                        name: "x".into(),
+                        signing_key: m.trustees[0].signing_key,
+                    }],
+                }
+            }),
+            ("contributor is the authority", |m| {
+                m.setup = Setup::Ceremony {
+                    contributors: alloc::vec![Contributor {
+                        name: "x".into(),
+                        signing_key: m.authority_key,
+                    }],
+                }
+            }),
+            ("contributor without a name", |m| {
+                m.setup = Setup::Ceremony {
+                    contributors: alloc::vec![Contributor {
+                        name: String::new(),
+                        signing_key: SigningKey::from_seed(&[0xc1; 32]).public_key(),
+                    }],
+                }
+            }),
+            ("two contributors share a key", |m| {
+                let c = Contributor {
+                    name: "x".into(),
+                    signing_key: SigningKey::from_seed(&[0xc1; 32]).public_key(),
+                };
+                m.setup = Setup::Ceremony {
+                    contributors: alloc::vec![c.clone(), c],
+                }
+            }),
+            ("too many contributors", |m| {
+                m.setup = Setup::Ceremony {
+                    contributors: (0..=MAX_EXTRA_CONTRIBUTORS)
+                        .map(|i| Contributor {
+                            name: format!("c{i}"),
+                            signing_key: SigningKey::from_seed(&[i as u8 + 1; 32]).public_key(),
+                        })
+                        .collect(),
+                }
+            }),
         ];
         for (name, mutate) in mutations {
             let mut m = fixed_manifest();

@@ -135,8 +135,10 @@ pub fn arb_manifest() -> impl Strategy<Value = Manifest> {
                     threshold: t,
                     authority_key: SigningKey::from_seed(&[0xa0; 32]).public_key(),
                     board_key: SigningKey::from_seed(&[0xb0; 32]).public_key(),
-                    verifying_key_hash: vkh,
-                    proving_key_hash: pkh,
+                    setup: crate::manifest::Setup::Keys {
+                        verifying_key_hash: vkh,
+                        proving_key_hash: pkh,
+                    },
                 })
             },
         )

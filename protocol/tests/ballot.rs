@@ -121,9 +121,9 @@ fn pinned_encrypted_ballot_snapshot() {
 }
 
 const PINNED_CONTESTS_HASH: &str =
-    "f78a830d76778903a6c23b1c4ee61845601ecdded61d789105e3e8e8bd48e269";
-const PINNED_DIGEST: &str = "2048e66a7416cd28992797988ed95f4935f750252ad4667be32fac8d52377f95";
-const PINNED_CODE: &str = "6MBK-H0WR-NR4V-YCEF";
+    "fd9b3fe7f2d2fbaa1c8854bf2476822441b781edd5bc2b13176e4d17825f3033";
+const PINNED_DIGEST: &str = "11ca85bf188d8b6ad31a7f2fddfe75d61690fa245319f82e45e2bf568fba61c8";
+const PINNED_CODE: &str = "2AP6-JMGK-2PVN-P9WB";
 
 trait SansKeys {
     fn manifest_sans_keys(&self) -> urna_protocol::manifest::Manifest;
@@ -402,7 +402,10 @@ fn eligibility_checks_fail_by_name() {
         Err(VerificationError::WrongCensusRoot)
     );
     let mut m2 = e.manifest.clone();
-    m2.verifying_key_hash = [0; 32];
+    m2.setup = urna_protocol::manifest::Setup::Keys {
+        verifying_key_hash: [0; 32],
+        proving_key_hash: [0; 32],
+    };
     assert_eq!(
         ballot.verify_eligibility(&e.pvk, &e.root, &m2),
         Err(VerificationError::VerifyingKeyMismatch)

@@ -65,8 +65,10 @@ fn keys() -> Keys {
         threshold: 1,
         authority_key: authority.public_key(),
         board_key: board.public_key(),
-        verifying_key_hash: [1; 32],
-        proving_key_hash: [2; 32],
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: [1; 32],
+            proving_key_hash: [2; 32],
+        },
     };
     Keys {
         authority,
@@ -227,4 +229,111 @@ fn registration_code_hash_binds_the_election() {
     let b = ElectionId::from_bytes(&[2; 32]).unwrap();
     assert_ne!(code.hash(&a), code.hash(&b));
     assert_eq!(format!("{code:?}"), "RegistrationCode(<redacted>)");
+}
+
+/// Setup-ceremony entries (PROTOCOL 9.3, 14.10): contributor 0 is the authority, `1..=n`
+/// the trustees, then the manifest's extra contributors; anything else, or any
+/// contributor when the setup is not a ceremony, is an unknown contributor; the keys
+/// entry is the board's.
+#[test]
+fn setup_entries_are_signed_by_their_contributor() {
+    use urna_protocol::board::{SetupContribution, MAX_SETUP_CONTRIBUTION_BYTES};
+    use urna_protocol::manifest::{Contributor, Setup};
+    let mut k = keys();
+    let observer = SigningKey::from_seed(&[0x77; 32]);
+    let fixed = k.manifest.clone();
+    k.manifest.setup = Setup::Ceremony {
+        contributors: vec![Contributor {
+            name: "observer".into(),
+            signing_key: observer.public_key(),
+        }],
+    };
+    let id = k.manifest.election_id;
+    let contribution = |contributor: u32| SetupContribution {
+        contributor,
+        data: vec![contributor as u8; 100],
+    };
+    let signers: Vec<(u32, &SigningKey)> = vec![
+        (0, &k.authority),
+        (1, &k.trustees[0]),
+        (2, &k.trustees[1]),
+        (3, &observer),
+    ];
+    for (index, key) in &signers {
+        for payload in [
+            Payload::SetupPhase1(contribution(*index)),
+            Payload::SetupPhase2(contribution(*index)),
+        ] {
+            let good = BoardEntry::signed(id, payload.clone(), key).unwrap();
+            assert_eq!(good.verify_signature(&k.manifest), Ok(()));
+            let bytes = good.to_canonical_bytes();
+            assert_eq!(BoardEntry::from_canonical_bytes(&bytes).unwrap(), good);
+            // Anyone else's signature, or the same entry under a fixed-keys manifest.
+            for (other, wrong) in &signers {
+                if other != index {
+                    let bad = BoardEntry::signed(id, payload.clone(), wrong).unwrap();
+                    assert!(matches!(
+                        bad.verify_signature(&k.manifest),
+                        Err(VerificationError::BadSignature { .. })
+                    ));
+                }
+            }
+            assert_eq!(
+                good.verify_signature(&fixed),
+                Err(VerificationError::UnknownContributor { index: *index })
+            );
+        }
+    }
+    let unknown = BoardEntry::signed(id, Payload::SetupPhase1(contribution(4)), &observer).unwrap();
+    assert_eq!(
+        unknown.verify_signature(&k.manifest),
+        Err(VerificationError::UnknownContributor { index: 4 })
+    );
+
+    // Bounds: an empty contribution and one above the maximum do not decode.
+    let entry = BoardEntry::signed(id, Payload::SetupPhase1(contribution(0)), &k.authority)
+        .unwrap()
+        .to_canonical_bytes();
+    let header = 2 + 32 + 1 + 4;
+    let mut empty = entry[..header].to_vec();
+    empty.extend_from_slice(&0u32.to_be_bytes());
+    empty.extend_from_slice(&[0; 64]);
+    assert!(BoardEntry::from_canonical_bytes(&empty).is_err());
+    let mut huge = entry[..header].to_vec();
+    huge.extend_from_slice(&(MAX_SETUP_CONTRIBUTION_BYTES as u32 + 1).to_be_bytes());
+    assert!(matches!(
+        BoardEntry::from_canonical_bytes(&huge),
+        Err(DecodeError::TooLong { .. })
+    ));
+}
+
+#[test]
+fn setup_keys_entry_is_the_boards() {
+    use urna_protocol::board::SetupKeys;
+    let k = keys();
+    let id = k.manifest.election_id;
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let (_, vk) = urna_circuits::keys::setup_single_party(1, &mut rng).unwrap();
+    let payload = Payload::SetupKeys(SetupKeys {
+        verifying_key: vk.clone(),
+        proving_key_hash: [4; 32],
+        transcript_hash: [5; 32],
+    });
+    let good = BoardEntry::signed(id, payload.clone(), &k.board).unwrap();
+    assert_eq!(good.verify_signature(&k.manifest), Ok(()));
+    let bytes = good.to_canonical_bytes();
+    assert_eq!(BoardEntry::from_canonical_bytes(&bytes).unwrap(), good);
+    let bad = BoardEntry::signed(id, payload, &k.authority).unwrap();
+    assert!(matches!(
+        bad.verify_signature(&k.manifest),
+        Err(VerificationError::BadSignature { .. })
+    ));
+    // A verifying key that is not a canonical key does not decode.
+    let mut broken = bytes.clone();
+    let vk_start = 2 + 32 + 1 + 4;
+    broken[vk_start + 5] ^= 0x01;
+    assert!(
+        BoardEntry::from_canonical_bytes(&broken).is_err()
+            || BoardEntry::from_canonical_bytes(&broken).unwrap() != good
+    );
 }

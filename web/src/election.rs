@@ -116,8 +116,10 @@ impl Election {
             closes_at: m.closes_at,
             census_depth: m.census_depth,
             manifest_hash: hex::encode(self.manifest_hash),
-            verifying_key_hash: hex::encode(m.verifying_key_hash),
-            proving_key_hash: hex::encode(m.proving_key_hash),
+            setup: urna_protocol::manifest::Setup::Keys {
+                verifying_key_hash: hex::encode(m.verifying_key_hash),
+                proving_key_hash: hex::encode(m.proving_key_hash),
+            },
         }
     }
 

@@ -88,8 +88,10 @@ fn fixture() -> Fixture {
         threshold: 2,
         authority_key: authority.public_key(),
         board_key: SigningKey::from_seed(&BOARD_SEED).public_key(),
-        verifying_key_hash: keys().1.verifying_key_hash(),
-        proving_key_hash: keys().0.proving_key_hash(),
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: keys().1.verifying_key_hash(),
+            proving_key_hash: keys().0.proving_key_hash(),
+        },
     };
     let ctx = DkgContext::new(
         manifest.manifest_hash(),

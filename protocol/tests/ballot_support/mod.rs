@@ -61,8 +61,10 @@ pub fn manifest(vk_hash: [u8; 32], pk_hash: [u8; 32]) -> Manifest {
         threshold: 1,
         authority_key: SigningKey::from_seed(&[0xa0; 32]).public_key(),
         board_key: SigningKey::from_seed(&[0xb0; 32]).public_key(),
-        verifying_key_hash: vk_hash,
-        proving_key_hash: pk_hash,
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: vk_hash,
+            proving_key_hash: pk_hash,
+        },
     }
 }
 

@@ -270,8 +270,10 @@ impl Election {
             threshold: t,
             authority_key: authority.public_key(),
             board_key: board_key().public_key(),
-            verifying_key_hash: groth16().vk.verifying_key_hash(),
-            proving_key_hash: groth16().pk.proving_key_hash(),
+            setup: urna_protocol::manifest::Setup::Keys {
+                verifying_key_hash: groth16().vk.verifying_key_hash(),
+                proving_key_hash: groth16().pk.proving_key_hash(),
+            },
         };
         let voters: Vec<VoterSecret> = (0..voters).map(|_| VoterSecret::random(&mut r)).collect();
         let codes = (0..voters.len().max(1) + 2)

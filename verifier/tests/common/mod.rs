@@ -260,8 +260,10 @@ fn build() -> Fixture {
         threshold: 2,
         authority_key: authority.public_key(),
         board_key: board.public_key(),
-        verifying_key_hash: vk.verifying_key_hash(),
-        proving_key_hash: pk.proving_key_hash(),
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: vk.verifying_key_hash(),
+            proving_key_hash: pk.proving_key_hash(),
+        },
     };
     let voters: Vec<VoterSecret> = (0..4).map(|_| VoterSecret::random(&mut r)).collect();
     let codes: Vec<RegistrationCode> = (0..6).map(|_| RegistrationCode::random(&mut r)).collect();

@@ -196,8 +196,10 @@ fn setup(client: &Client, path: &str, codes: usize, title: &str) -> Result<()> {
         threshold: TRUSTEES,
         authority_key: k.authority.public_key(),
         board_key,
-        verifying_key_hash: vk_hash,
-        proving_key_hash: pk_hash,
+        setup: urna_protocol::manifest::Setup::Keys {
+            verifying_key_hash: vk_hash,
+            proving_key_hash: pk_hash,
+        },
     };
     let id = hex::encode(k.id.to_bytes());
     client.post(
