@@ -300,7 +300,8 @@ pub(super) async fn export(
     s.board.refresh().await?;
     let vk_hash = s
         .board
-        .with_election(&id, |e| e.manifest.verifying_key_hash)?;
+        .with_election(&id, |e| e.manifest.setup.fixed_keys().map(|(vk, _)| *vk))?
+        .ok_or_else(|| ApiError::internal("the election has no fixed verifying key"))?;
     let verifying_key = s
         .board
         .verifying_keys()

@@ -651,10 +651,10 @@ impl Board {
         if m.board_key != self.key.public_key() {
             return Err(ApiError::WrongBoardKey);
         }
-        if self.vks.get(&m.verifying_key_hash).is_none() {
-            return Err(ApiError::UnknownVerifyingKey(hex::encode(
-                m.verifying_key_hash,
-            )));
+        if let Some((vk_hash, _)) = m.setup.fixed_keys() {
+            if self.vks.get(vk_hash).is_none() {
+                return Err(ApiError::UnknownVerifyingKey(hex::encode(vk_hash)));
+            }
         }
         entry.verify_signature(m)?;
         ElectionState::new(m.clone(), 0).map_err(ApiError::InvalidManifest)?;
@@ -935,7 +935,13 @@ impl Board {
         let frozen_root = frozen_root.ok_or(ApiError::VotingNotOpen)?;
         let vk = self
             .vks
-            .get(&manifest.verifying_key_hash)
+            .get(
+                manifest
+                    .setup
+                    .fixed_keys()
+                    .map(|(vk, _)| vk)
+                    .ok_or_else(|| ApiError::internal("election without its verifying key"))?,
+            )
             .ok_or_else(|| ApiError::internal("election without its verifying key"))?
             .prepared
             .clone();

@@ -218,6 +218,9 @@ impl ElectionState {
                 self.shares.insert(s.trustee(), s.clone());
             }
             Payload::Tally(_) => self.tally = Some(index),
+            Payload::SetupPhase1(_) | Payload::SetupPhase2(_) | Payload::SetupKeys(_) => {
+                return Err("setup ceremony entries are not supported yet".into())
+            }
         }
         Ok(())
     }
