@@ -64,5 +64,7 @@ pub use phase1::{Phase1Contribution, Phase1Params};
 pub use phase2::{Phase2Contribution, Phase2Params, Phase2State};
 pub use pok::KnowledgeProof;
 pub use qap::domain_size;
-pub use state::{log_n_for_depth, Accepted, CeremonyState, ContributionState, Stage, StateParams};
+pub use state::{
+    log_n_for_depth, Accepted, CeremonyState, Chain, ContributionState, Stage, StateParams,
+};
 pub use transcript::{check_keys, verify_keys, verify_transcript, Transcript};

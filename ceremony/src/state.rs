@@ -66,58 +66,83 @@ pub fn log_n_for_depth(depth: u32) -> Result<u8, CeremonyError> {
     Ok(m.trailing_zeros() as u8)
 }
 
-/// The state of a ceremony fed contribution by contribution (PROTOCOL 14.10).
-#[derive(Clone)]
-pub struct CeremonyState {
+/// The ceremony's hash chain and order rules without its parameters (PROTOCOL 14.7,
+/// 14.10): what a board keeps per election to know where the ceremony stands, at the cost
+/// of one SHA-256 pass over each contribution. [`CeremonyState`] adds the parameters and
+/// the verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
     context: [u8; 32],
     depth: u32,
     log_n: u8,
-    phase1: Phase1Params,
     h1: [u8; 32],
-    phase1_count: usize,
-    phase1_random: usize,
-    phase1_closed: bool,
-    /// The phase-2 parameters: derived from the closed phase 1 by
-    /// [`CeremonyState::derive_phase2`], then updated by each contribution.
-    phase2: Option<Phase2Params>,
+    phase1: Counts,
     h2: [u8; 32],
-    phase2_count: usize,
-    phase2_random: usize,
-    phase2_closed: bool,
+    phase2: Counts,
 }
 
-impl core::fmt::Debug for CeremonyState {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CeremonyState")
-            .field("depth", &self.depth)
-            .field("log_n", &self.log_n)
-            .field("stage", &self.stage())
-            .field("phase1", &self.phase1_count)
-            .field("phase2", &self.phase2_count)
-            .finish()
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    all: usize,
+    random: usize,
+    closed: bool,
+}
+
+impl Counts {
+    /// The order rules of a contribution whose kind byte says `beacon`.
+    fn check(&self, phase: Phase, beacon: bool) -> Result<(), CeremonyError> {
+        if self.closed {
+            return Err(CeremonyError::AfterBeacon {
+                phase,
+                index: self.all,
+            });
+        }
+        check_count(
+            self.all,
+            match phase {
+                Phase::One => "phase-1 contributions",
+                Phase::Two => "phase-2 contributions",
+            },
+        )?;
+        if beacon && self.random == 0 {
+            return Err(CeremonyError::OnlyBeacon { phase });
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, beacon: bool) {
+        self.all += 1;
+        if beacon {
+            self.closed = true;
+        } else {
+            self.random += 1;
+        }
     }
 }
 
-impl CeremonyState {
-    /// A new ceremony for census `depth`, bound to `context` (the election id on a
-    /// board), with phase 1 sized to the circuit's QAP domain.
+/// Whether the contribution encoded in `bytes` is a beacon contribution: its first byte,
+/// the kind (PROTOCOL 14.7: `0x00` random, `0x01` beacon).
+fn kind_is_beacon(bytes: &[u8], what: &'static str) -> Result<bool, CeremonyError> {
+    match bytes.first() {
+        Some(0) => Ok(false),
+        Some(1) => Ok(true),
+        _ => Err(CeremonyError::InvalidEncoding { what }),
+    }
+}
+
+impl Chain {
+    /// The chain of a new ceremony for census `depth`, bound to `context`.
     pub fn new(context: [u8; 32], depth: u32) -> Result<Self, CeremonyError> {
         let log_n = log_n_for_depth(depth)?;
-        let phase1 = Phase1Params::initial(log_n)?;
+        crate::phase1::check_log_n(log_n)?;
         Ok(Self {
             context,
             depth,
             log_n,
-            phase1,
             h1: phase1_start(&context, log_n),
-            phase1_count: 0,
-            phase1_random: 0,
-            phase1_closed: false,
-            phase2: None,
+            phase1: Counts::default(),
             h2: [0; 32],
-            phase2_count: 0,
-            phase2_random: 0,
-            phase2_closed: false,
+            phase2: Counts::default(),
         })
     }
 
@@ -138,28 +163,141 @@ impl CeremonyState {
 
     /// Where the ceremony stands.
     pub fn stage(&self) -> Stage {
-        if self.phase2_closed {
+        if self.phase2.closed {
             Stage::Closed
-        } else if self.phase1_closed {
+        } else if self.phase1.closed {
             Stage::Phase2
         } else {
             Stage::Phase1
         }
     }
 
-    /// Contributions accepted in phase 1 and phase 2 (beacons included).
+    /// Contributions recorded in phase 1 and phase 2 (beacons included).
     pub fn counts(&self) -> (usize, usize) {
-        (self.phase1_count, self.phase2_count)
+        (self.phase1.all, self.phase2.all)
     }
 
     /// The current transcript hash: what the next contribution is bound to, and, once
     /// closed, the ceremony's final hash.
     pub fn hash(&self) -> [u8; 32] {
-        if self.phase1_closed {
+        if self.phase1.closed {
             self.h2
         } else {
             self.h1
         }
+    }
+
+    /// Checks the order rules (PROTOCOL 14.10 rules 2 and 3, without the signer) for a
+    /// phase-1 contribution encoded in `bytes`; returns whether it is a beacon.
+    pub fn check_phase1(&self, bytes: &[u8]) -> Result<bool, CeremonyError> {
+        let beacon = kind_is_beacon(bytes, "phase-1 contribution kind")?;
+        self.phase1.check(Phase::One, beacon)?;
+        Ok(beacon)
+    }
+
+    /// Checks the order rules for a phase-2 contribution (see [`Chain::check_phase1`]).
+    pub fn check_phase2(&self, bytes: &[u8]) -> Result<bool, CeremonyError> {
+        let beacon = kind_is_beacon(bytes, "phase-2 contribution kind")?;
+        if !self.phase1.closed {
+            return Err(CeremonyError::NotClosed { phase: Phase::One });
+        }
+        self.phase2.check(Phase::Two, beacon)?;
+        Ok(beacon)
+    }
+
+    /// Records a phase-1 contribution that was verified (or is trusted) after
+    /// [`Chain::check_phase1`]: advances the hash and the counts.
+    pub fn record_phase1(&mut self, bytes: &[u8]) -> Result<Accepted, CeremonyError> {
+        let beacon = self.check_phase1(bytes)?;
+        self.h1 = phase1_contribution_hash_of_bytes(&self.h1, bytes);
+        self.phase1.record(beacon);
+        if beacon {
+            self.h2 = phase2_start(&self.h1, self.depth);
+        }
+        Ok(Accepted {
+            hash: self.h1,
+            beacon,
+        })
+    }
+
+    /// Records a phase-2 contribution (see [`Chain::record_phase1`]).
+    pub fn record_phase2(&mut self, bytes: &[u8]) -> Result<Accepted, CeremonyError> {
+        let beacon = self.check_phase2(bytes)?;
+        self.h2 = phase2_contribution_hash_of_bytes(&self.h2, bytes);
+        self.phase2.record(beacon);
+        Ok(Accepted {
+            hash: self.h2,
+            beacon,
+        })
+    }
+}
+
+/// The state of a ceremony fed contribution by contribution (PROTOCOL 14.10): the
+/// [`Chain`] and the current parameters of each phase.
+#[derive(Clone)]
+pub struct CeremonyState {
+    chain: Chain,
+    phase1: Phase1Params,
+    /// The phase-2 parameters: derived from the closed phase 1 by
+    /// [`CeremonyState::derive_phase2`], then updated by each contribution.
+    phase2: Option<Phase2Params>,
+}
+
+impl core::fmt::Debug for CeremonyState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CeremonyState")
+            .field("chain", &self.chain)
+            .field("phase2_derived", &self.phase2.is_some())
+            .finish()
+    }
+}
+
+impl CeremonyState {
+    /// A new ceremony for census `depth`, bound to `context` (the election id on a
+    /// board), with phase 1 sized to the circuit's QAP domain.
+    pub fn new(context: [u8; 32], depth: u32) -> Result<Self, CeremonyError> {
+        let chain = Chain::new(context, depth)?;
+        let phase1 = Phase1Params::initial(chain.log_n())?;
+        Ok(Self {
+            chain,
+            phase1,
+            phase2: None,
+        })
+    }
+
+    /// The hash chain and counts.
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The context the ceremony is bound to.
+    pub fn context(&self) -> &[u8; 32] {
+        self.chain.context()
+    }
+
+    /// The census depth of the circuit.
+    pub fn depth(&self) -> u32 {
+        self.chain.depth()
+    }
+
+    /// `log2` of the phase-1 size.
+    pub fn log_n(&self) -> u8 {
+        self.chain.log_n()
+    }
+
+    /// Where the ceremony stands.
+    pub fn stage(&self) -> Stage {
+        self.chain.stage()
+    }
+
+    /// Contributions accepted in phase 1 and phase 2 (beacons included).
+    pub fn counts(&self) -> (usize, usize) {
+        self.chain.counts()
+    }
+
+    /// The current transcript hash (see [`Chain::hash`]).
+    pub fn hash(&self) -> [u8; 32] {
+        self.chain.hash()
     }
 
     /// The current phase-1 parameters.
@@ -170,7 +308,7 @@ impl CeremonyState {
     /// Whether phase 2 needs [`CeremonyState::derive_phase2`] before it can take a
     /// contribution or give its state.
     pub fn needs_phase2_derivation(&self) -> bool {
-        self.phase1_closed && self.phase2.is_none()
+        self.stage() != Stage::Phase1 && self.phase2.is_none()
     }
 
     /// Verifies a phase-1 contribution (its canonical bytes, PROTOCOL 14.7) against the
@@ -181,56 +319,25 @@ impl CeremonyState {
         bytes: &[u8],
         rng: &mut impl CryptoRngCore,
     ) -> Result<Accepted, CeremonyError> {
-        let index = self.phase1_count;
-        if self.phase1_closed {
-            return Err(CeremonyError::AfterBeacon {
-                phase: Phase::One,
-                index,
-            });
-        }
-        check_count(index, "phase-1 contributions")?;
-        let c = Phase1Contribution::from_bytes(bytes, self.log_n)?;
-        let beacon = c.beacon.is_some();
-        if beacon && self.phase1_random == 0 {
-            return Err(CeremonyError::OnlyBeacon { phase: Phase::One });
-        }
-        phase1::verify_contribution(&self.phase1, &c, &self.h1, index, rng)?;
-        self.apply_phase1(bytes, c);
-        Ok(Accepted {
-            hash: self.h1,
-            beacon,
-        })
-    }
-
-    fn apply_phase1(&mut self, bytes: &[u8], c: Phase1Contribution) {
-        self.h1 = phase1_contribution_hash_of_bytes(&self.h1, bytes);
-        self.phase1_count += 1;
-        if c.beacon.is_some() {
-            self.phase1_closed = true;
-            self.h2 = phase2_start(&self.h1, self.depth);
-        } else {
-            self.phase1_random += 1;
-        }
+        self.chain.check_phase1(bytes)?;
+        let index = self.chain.counts().0;
+        let c = Phase1Contribution::from_bytes(bytes, self.chain.log_n())?;
+        phase1::verify_contribution(&self.phase1, &c, &self.chain.hash(), index, rng)?;
+        let accepted = self.chain.record_phase1(bytes)?;
         self.phase1 = c.params;
+        Ok(accepted)
     }
 
     /// Computes the initial phase-2 parameters from the closed phase 1 (PROTOCOL 14.4).
     /// The expensive step of a ceremony (group FFTs); does nothing if already done.
     pub fn derive_phase2(&mut self) -> Result<(), CeremonyError> {
-        if !self.phase1_closed {
+        if self.stage() == Stage::Phase1 {
             return Err(CeremonyError::NotClosed { phase: Phase::One });
         }
         if self.phase2.is_none() {
-            self.phase2 = Some(phase2::initial(&self.phase1, self.depth)?);
+            self.phase2 = Some(phase2::initial(&self.phase1, self.chain.depth())?);
         }
         Ok(())
-    }
-
-    fn phase2_mut(&mut self) -> Result<&mut Phase2Params, CeremonyError> {
-        self.derive_phase2()?;
-        self.phase2
-            .as_mut()
-            .ok_or(CeremonyError::NotClosed { phase: Phase::One })
     }
 
     /// Verifies a phase-2 contribution against the current state (PROTOCOL 14.5, 14.6)
@@ -240,42 +347,23 @@ impl CeremonyState {
         bytes: &[u8],
         rng: &mut impl CryptoRngCore,
     ) -> Result<Accepted, CeremonyError> {
-        let index = self.phase2_count;
-        if !self.phase1_closed {
-            return Err(CeremonyError::NotClosed { phase: Phase::One });
-        }
-        if self.phase2_closed {
-            return Err(CeremonyError::AfterBeacon {
-                phase: Phase::Two,
-                index,
-            });
-        }
-        check_count(index, "phase-2 contributions")?;
+        self.chain.check_phase2(bytes)?;
+        let index = self.chain.counts().1;
         let c = Phase2Contribution::from_bytes(bytes)?;
-        let beacon = c.beacon.is_some();
-        if beacon && self.phase2_random == 0 {
-            return Err(CeremonyError::OnlyBeacon { phase: Phase::Two });
-        }
-        let h2 = self.h2;
-        let params = self.phase2_mut()?;
-        phase2::verify_contribution(params, &c, &h2, index, rng)?;
+        self.derive_phase2()?;
+        let binding = self.chain.hash();
+        let params = self
+            .phase2
+            .as_mut()
+            .ok_or(CeremonyError::NotClosed { phase: Phase::One })?;
+        phase2::verify_contribution(params, &c, &binding, index, rng)?;
         params.apply(&c);
-        self.h2 = phase2_contribution_hash_of_bytes(&h2, bytes);
-        self.phase2_count += 1;
-        if beacon {
-            self.phase2_closed = true;
-        } else {
-            self.phase2_random += 1;
-        }
-        Ok(Accepted {
-            hash: self.h2,
-            beacon,
-        })
+        self.chain.record_phase2(bytes)
     }
 
     /// The keys of the closed ceremony (PROTOCOL 14.8), checked by the circuits crate.
     pub fn keys(&self) -> Result<(ProvingKey, VerifyingKey), CeremonyError> {
-        if !self.phase2_closed {
+        if self.stage() != Stage::Closed {
             return Err(CeremonyError::NotClosed { phase: Phase::Two });
         }
         self.phase2
@@ -287,24 +375,27 @@ impl CeremonyState {
     /// What the next contributor needs ([`ContributionState`]). In phase 2 the initial
     /// parameters must have been derived; `None` once the ceremony is closed.
     pub fn contribution_state(&self) -> Result<Option<ContributionState>, CeremonyError> {
-        let params = match self.stage() {
+        let (params, index) = match self.stage() {
             Stage::Closed => return Ok(None),
-            Stage::Phase1 => StateParams::Phase1(self.phase1.clone()),
-            Stage::Phase2 => StateParams::Phase2(
-                self.phase2
-                    .as_ref()
-                    .ok_or(CeremonyError::NotClosed { phase: Phase::One })?
-                    .state(),
+            Stage::Phase1 => (
+                StateParams::Phase1(self.phase1.clone()),
+                self.chain.counts().0,
+            ),
+            Stage::Phase2 => (
+                StateParams::Phase2(
+                    self.phase2
+                        .as_ref()
+                        .ok_or(CeremonyError::NotClosed { phase: Phase::One })?
+                        .state(),
+                ),
+                self.chain.counts().1,
             ),
         };
         Ok(Some(ContributionState {
-            context: self.context,
-            depth: self.depth,
-            binding: self.hash(),
-            index: match self.stage() {
-                Stage::Phase1 => self.phase1_count,
-                _ => self.phase2_count,
-            },
+            context: *self.chain.context(),
+            depth: self.chain.depth(),
+            binding: self.chain.hash(),
+            index,
             params,
         }))
     }

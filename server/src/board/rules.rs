@@ -104,9 +104,9 @@ pub fn admit_in_group(
             expected: "client",
             actual: "tally",
         }),
-        Payload::SetupPhase1(_) | Payload::SetupPhase2(_) | Payload::SetupKeys(_) => {
-            Err(wrong_phase(state, "setup ceremony entries are not supported yet"))
-        }
+        Payload::SetupPhase1(_) | Payload::SetupPhase2(_) | Payload::SetupKeys(_) => Err(
+            wrong_phase(state, "setup ceremony entries are not supported yet"),
+        ),
         Payload::Dealer(d) => {
             if state.opened.is_some() {
                 return Err(wrong_phase(
