@@ -72,6 +72,10 @@ pub enum ApiError {
     /// A trustee index that is not a trustee of the election.
     #[error("unknown trustee {0}")]
     UnknownTrustee(u32),
+    /// A setup contributor the manifest does not name, or a contribution to an election
+    /// whose keys are fixed by its manifest.
+    #[error("unknown setup contributor {0} (contributors are 0 the authority, 1..=n the trustees, then the manifest's extra contributors; an election with fixed keys has none)")]
+    UnknownContributor(u32),
     /// A trustee message, complaint or share that fails its protocol checks.
     #[error("invalid entry: {0}")]
     InvalidEntry(String),
@@ -175,6 +179,7 @@ impl ApiError {
             ApiError::UnknownVerifyingKey(_) => "unknown_verifying_key",
             ApiError::BadSignature(_) => "bad_signature",
             ApiError::UnknownTrustee(_) => "unknown_trustee",
+            ApiError::UnknownContributor(_) => "unknown_contributor",
             ApiError::InvalidEntry(_) => "invalid_entry",
             ApiError::InvalidBallot(_) => "invalid_ballot",
             ApiError::WrongCensusRoot => "wrong_census_root",
@@ -209,7 +214,9 @@ impl ApiError {
             | ApiError::WrongKind { .. }
             | ApiError::WrongElection => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::BadSignature(_) | ApiError::UnknownTrustee(_) => StatusCode::FORBIDDEN,
+            ApiError::BadSignature(_)
+            | ApiError::UnknownTrustee(_)
+            | ApiError::UnknownContributor(_) => StatusCode::FORBIDDEN,
             ApiError::UnknownElection | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidManifest(_)
             | ApiError::WrongBoardKey
@@ -306,6 +313,7 @@ impl From<VerificationError> for ApiError {
             VerificationError::BadSignature { .. }
             | VerificationError::UnauthorisedSigner { .. } => ApiError::BadSignature(e.to_string()),
             VerificationError::UnknownTrustee { index } => ApiError::UnknownTrustee(index),
+            VerificationError::UnknownContributor { index } => ApiError::UnknownContributor(index),
             VerificationError::WrongElection => ApiError::WrongElection,
             VerificationError::WrongCensusRoot => ApiError::WrongCensusRoot,
             VerificationError::InvalidManifest { reason } => ApiError::InvalidManifest(reason),

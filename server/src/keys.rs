@@ -308,6 +308,18 @@ pub struct ServedProvingKey {
     pub sha256: [u8; 32],
 }
 
+impl ServedProvingKey {
+    /// The key's bytes and their hash.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        use sha2::Digest as _;
+        let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        Self {
+            bytes: axum::body::Bytes::from(bytes),
+            sha256,
+        }
+    }
+}
+
 /// The proving keys of this board, by the SHA-256 of their verifying key.
 ///
 /// The board never proves; it only hands these bytes to browsers, which check them
@@ -326,10 +338,9 @@ impl ProvingKeys {
     /// Adds a proving key (its bytes) under the hash of its verifying key, which must be
     /// one of `vks`; returns that hash.
     pub fn insert(&mut self, bytes: Vec<u8>, vks: &VerifyingKeys) -> Result<[u8; 32], String> {
-        use sha2::Digest as _;
-        let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        let served = ServedProvingKey::new(bytes);
         // The file is the operator's own, so the hash we just computed is the trusted one.
-        let pk = urna_circuits::ProvingKey::from_bytes_trusted(&bytes, &sha256)
+        let pk = urna_circuits::ProvingKey::from_bytes_trusted(&served.bytes, &served.sha256)
             .map_err(|e| e.to_string())?;
         let vk_hash = pk
             .verifying_key()
@@ -341,13 +352,7 @@ impl ProvingKeys {
                 hex::encode(vk_hash)
             ));
         }
-        self.by_vk.insert(
-            vk_hash,
-            ServedProvingKey {
-                bytes: axum::body::Bytes::from(bytes),
-                sha256,
-            },
-        );
+        self.by_vk.insert(vk_hash, served);
         Ok(vk_hash)
     }
 

@@ -119,7 +119,10 @@ async fn bad_requests(backend: Backend) {
     )
     .await;
     let mut other = Election::new(22, 1, 1, 1);
-    other.manifest.verifying_key_hash = [9; 32];
+    other.manifest.setup = urna_protocol::manifest::Setup::Keys {
+        verifying_key_hash: [9; 32],
+        proving_key_hash: [9; 32],
+    };
     rejects(
         &r,
         "/v1/elections",

@@ -68,6 +68,131 @@ post_kind!(open, EntryKind::Open);
 post_kind!(close, EntryKind::Close);
 post_kind!(ballot, EntryKind::Ballot);
 post_kind!(shares, EntryKind::DecryptionShares);
+post_kind!(setup_phase1, EntryKind::SetupPhase1);
+post_kind!(setup_phase2, EntryKind::SetupPhase2);
+
+/// A setup contributor an election names (PROTOCOL 14.10).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ContributorInfo {
+    /// Its index: 0 the authority, `1..=n` the trustees, then the extra contributors.
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+    /// Its Ed25519 signing key (hex).
+    pub signing_key: String,
+}
+
+/// The keys an election's eligibility proofs use.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeyHashes {
+    /// SHA-256 of the Groth16 verifying key (hex).
+    pub verifying_key_hash: String,
+    /// SHA-256 of the proving key (hex).
+    pub proving_key_hash: String,
+    /// With a ceremony: the final transcript hash (hex).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub transcript_hash: Option<String>,
+    /// With a ceremony: the log index of the board's `setup-keys` entry.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub entry_index: Option<u64>,
+}
+
+/// `GET …/setup`: where the election's Groth16 keys come from and, for a ceremony, how
+/// far it went.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SetupSummary {
+    /// `fixed-keys` (named by the manifest) or `ceremony` (run on this board).
+    pub mode: String,
+    /// With a ceremony: `phase1`, `phase2` or `closed`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stage: Option<String>,
+    /// The census depth the keys are for.
+    pub depth: u32,
+    /// With a ceremony: the current transcript hash (hex), what the next contribution is
+    /// bound to (the final hash once closed).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hash: Option<String>,
+    /// With a ceremony: who may contribute.
+    #[serde(default)]
+    pub contributors: Vec<ContributorInfo>,
+    /// With a ceremony: the accepted contributions, in log order.
+    #[serde(default)]
+    pub contributions: Vec<crate::board::state::ContributionRecord>,
+    /// The keys, once fixed.
+    pub keys: Option<KeyHashes>,
+}
+
+fn setup_summary(e: &ElectionState) -> SetupSummary {
+    use urna_protocol::codec::Encode;
+    let m = &e.manifest;
+    let Some(setup) = &e.setup else {
+        let keys = m.setup.fixed_keys().map(|(vk, pk)| KeyHashes {
+            verifying_key_hash: hex::encode(vk),
+            proving_key_hash: hex::encode(pk),
+            transcript_hash: None,
+            entry_index: None,
+        });
+        return SetupSummary {
+            mode: "fixed-keys".into(),
+            stage: None,
+            depth: m.census_depth,
+            hash: None,
+            contributors: Vec::new(),
+            contributions: Vec::new(),
+            keys,
+        };
+    };
+    let mut contributors = Vec::new();
+    let mut index = 0u32;
+    while let Some((name, key)) = m.contributor(index) {
+        contributors.push(ContributorInfo {
+            index,
+            name: name.to_owned(),
+            signing_key: hex::encode(key.encoded()),
+        });
+        index += 1;
+    }
+    SetupSummary {
+        mode: "ceremony".into(),
+        stage: Some(setup.chain.stage().name().into()),
+        depth: m.census_depth,
+        hash: Some(hex::encode(setup.chain.hash())),
+        contributors,
+        contributions: setup.contributions.clone(),
+        keys: setup.keys.as_ref().map(|k| KeyHashes {
+            verifying_key_hash: hex::encode(k.verifying_key_hash),
+            proving_key_hash: hex::encode(k.proving_key_hash),
+            transcript_hash: Some(hex::encode(k.transcript_hash)),
+            entry_index: Some(k.index),
+        }),
+    }
+}
+
+pub(super) async fn setup(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SetupSummary>, ApiError> {
+    let id = hex32("election id", &id)?;
+    s.board.refresh().await?;
+    Ok(Json(s.board.with_election(&id, setup_summary)?))
+}
+
+/// `GET …/setup/state`: what the next contributor needs (PROTOCOL 14.10), binary.
+pub(super) async fn setup_state(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = hex32("election id", &id)?;
+    let bytes = s.board.setup_state(&id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
 
 /// An election's summary.
 #[derive(Debug, Serialize, Deserialize)]
@@ -106,6 +231,10 @@ pub struct ElectionSummary {
     pub shares: Vec<u32>,
     /// Log index of the tally entry.
     pub tally_index: Option<u64>,
+    /// Where the Groth16 keys come from (the whole story at `…/setup`).
+    pub setup_mode: String,
+    /// The keys, once fixed (by the manifest, or by the ceremony's `setup-keys` entry).
+    pub keys: Option<KeyHashes>,
 }
 
 fn summary(e: &ElectionState) -> ElectionSummary {
@@ -128,6 +257,12 @@ fn summary(e: &ElectionState) -> ElectionSummary {
         counted_ballots: e.latest.len(),
         shares: e.shares.keys().copied().collect(),
         tally_index: e.tally,
+        setup_mode: if e.setup.is_some() {
+            "ceremony".into()
+        } else {
+            "fixed-keys".into()
+        },
+        keys: setup_summary(e).keys,
     }
 }
 
@@ -252,8 +387,10 @@ pub struct ExportHeader {
     /// Its size: the number of lines after this one.
     pub tree_size: u64,
     /// The canonical bytes (hex) of the Groth16 verifying key the manifest names by its
-    /// `verifying_key_hash`.
-    pub verifying_key: String,
+    /// `verifying_key_hash`; absent for an election with a setup ceremony, whose key is in
+    /// its `setup-keys` entry (PROTOCOL 14.10).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub verifying_key: Option<String>,
 }
 
 /// One line of an export after the header: an entry of the election in full, or only the
@@ -298,16 +435,15 @@ pub(super) async fn export(
 ) -> Result<Response, ApiError> {
     let id = hex32("election id", &id)?;
     s.board.refresh().await?;
-    let vk_hash = s
-        .board
-        .with_election(&id, |e| e.manifest.setup.fixed_keys().map(|(vk, _)| *vk))?
-        .ok_or_else(|| ApiError::internal("the election has no fixed verifying key"))?;
-    let verifying_key = s
-        .board
-        .verifying_keys()
-        .get(&vk_hash)
-        .map(|k| hex::encode(k.bytes.as_slice()))
-        .ok_or_else(|| ApiError::internal("the manifest's verifying key is not on this board"))?;
+    let verifying_key = s.board.with_election(&id, |e| {
+        if e.setup.is_some() {
+            return Ok(None);
+        }
+        s.board
+            .election_verifying_key_bytes(e)
+            .map(|(bytes, _)| Some(hex::encode(bytes.as_slice())))
+            .ok_or_else(|| ApiError::internal("the manifest's verifying key is not on this board"))
+    })??;
     let (size, note) = s.board.checkpoint_note();
     let header_line = ExportHeader {
         format: EXPORT_FORMAT.into(),

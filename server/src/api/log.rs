@@ -53,14 +53,27 @@ pub(super) async fn verifying_key(
     Path(hash): Path<String>,
 ) -> Result<Json<VerifyingKeyBody>, ApiError> {
     let h = hex32("hash", &hash)?;
-    let key = s
-        .board
-        .verifying_keys()
-        .get(&h)
-        .ok_or_else(|| ApiError::NotFound("verifying key".into()))?;
+    let bytes = match s.board.verifying_keys().get(&h) {
+        Some(key) => key.bytes.clone(),
+        None => {
+            s.board.refresh().await?;
+            s.board
+                .elections(|e| {
+                    e.setup
+                        .as_ref()
+                        .and_then(|setup| setup.keys.as_ref())
+                        .filter(|k| k.verifying_key_hash == h)
+                        .map(|k| k.verifying_key.clone())
+                })
+                .into_iter()
+                .flatten()
+                .next()
+                .ok_or_else(|| ApiError::NotFound("verifying key".into()))?
+        }
+    };
     Ok(Json(VerifyingKeyBody {
         hash: hex::encode(h),
-        verifying_key: hex::encode(key.bytes.as_slice()),
+        verifying_key: hex::encode(bytes.as_slice()),
     }))
 }
 

@@ -132,7 +132,8 @@ async fn not_found() -> ApiError {
 /// `GET /v1/keys/{vk_hash}/proving-key` and, when `web.web_dir` is set, the static
 /// pages at `/` in place of the JSON 404 for unknown paths.
 pub fn app_with_web(state: AppState, web: WebAssets) -> Router {
-    let api = api_routes(state).merge(web::proving_key_routes(web.proving_keys));
+    let board = state.board.clone();
+    let api = api_routes(state).merge(web::proving_key_routes(web.proving_keys, board));
     let router = match &web.web_dir {
         Some(dir) => api.fallback_service(web::static_files(dir)),
         None => api.fallback(not_found),
@@ -140,9 +141,13 @@ pub fn app_with_web(state: AppState, web: WebAssets) -> Router {
     router.layer(TraceLayer::new_for_http())
 }
 
-/// The application: every route, with its body limit.
+/// The application: every route, with its body limit. Proving keys are served for the
+/// elections' setup ceremonies only (the key files of `--keys-dir` come with
+/// [`app_with_web`]).
 pub fn app(state: AppState) -> Router {
+    let board = state.board.clone();
     api_routes(state)
+        .merge(web::proving_key_routes(Arc::default(), board))
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
 }
@@ -210,6 +215,16 @@ fn api_routes(state: AppState) -> Router {
         .route(
             &format!("{id}/shares"),
             post(elections::shares).layer(entry_limit),
+        )
+        .route(&format!("{id}/setup"), get(elections::setup))
+        .route(&format!("{id}/setup/state"), get(elections::setup_state))
+        .route(
+            &format!("{id}/setup/phase1"),
+            post(elections::setup_phase1).layer(entry_limit),
+        )
+        .route(
+            &format!("{id}/setup/phase2"),
+            post(elections::setup_phase2).layer(entry_limit),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.rate_limit.clone(),

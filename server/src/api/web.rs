@@ -12,6 +12,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::hex32;
+use crate::board::Board;
 use crate::error::ApiError;
 use crate::keys::ProvingKeys;
 
@@ -34,17 +35,31 @@ pub struct WebAssets {
     pub proving_keys: Arc<ProvingKeys>,
 }
 
+/// What the proving-key route serves from: the board's key files, and the keys its
+/// elections' setup ceremonies derived.
+#[derive(Clone, Debug)]
+pub(super) struct ProvingKeySource {
+    keys: Arc<ProvingKeys>,
+    board: Arc<Board>,
+}
+
 /// `GET /v1/keys/{vk_hash}/proving-key`: the uncompressed proving-key bytes for that
 /// verifying key, with their SHA-256 in [`PROVING_KEY_SHA256_HEADER`]; immutable, so
-/// cached for a year.
+/// cached for a year. A key of a ceremony election is derived from its transcript on the
+/// first request after a start (PROTOCOL 14.10).
 pub(super) async fn proving_key(
-    State(keys): State<Arc<ProvingKeys>>,
+    State(source): State<ProvingKeySource>,
     Path(hash): Path<String>,
 ) -> Result<Response, ApiError> {
     let h = hex32("hash", &hash)?;
-    let key = keys
-        .get(&h)
-        .ok_or_else(|| ApiError::NotFound("proving key".into()))?;
+    let key = match source.keys.get(&h) {
+        Some(k) => Arc::new(k.clone()),
+        None => source
+            .board
+            .ceremony_proving_key(&h)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("proving key".into()))?,
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
@@ -63,13 +78,13 @@ pub(super) async fn proving_key(
 }
 
 /// The proving-key route, with its own state.
-pub(super) fn proving_key_routes(keys: Arc<ProvingKeys>) -> Router {
+pub(super) fn proving_key_routes(keys: Arc<ProvingKeys>, board: Arc<Board>) -> Router {
     Router::new()
         .route(
             "/v1/keys/{hash}/proving-key",
             axum::routing::get(proving_key),
         )
-        .with_state(keys)
+        .with_state(ProvingKeySource { keys, board })
 }
 
 async fn not_found() -> ApiError {

@@ -28,9 +28,10 @@
 pub mod batch;
 pub mod commit;
 pub mod rules;
+mod setup;
 pub mod state;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -156,7 +157,8 @@ enum Plan {
     Replay(u64),
 }
 
-/// A bounded pool for CPU-heavy checks, off the async runtime.
+/// A bounded pool for CPU-heavy checks, off the async runtime. Clones share the bounds.
+#[derive(Clone)]
 struct CpuPool {
     queue: Arc<Semaphore>,
     workers: Arc<Semaphore>,
@@ -214,6 +216,8 @@ pub struct Board {
     appender: mpsc::Sender<commit::Request>,
     metrics: Metrics,
     empty_checkpoint: String,
+    /// The setup ceremonies' parameters, by election (see `setup`).
+    ceremonies: std::sync::Mutex<HashMap<[u8; 32], setup::CeremonyHandle>>,
 }
 
 impl std::fmt::Debug for Board {
@@ -298,6 +302,7 @@ impl Board {
             appender,
             metrics,
             empty_checkpoint: empty,
+            ceremonies: std::sync::Mutex::new(HashMap::new()),
         };
         let latest = board.store.latest_checkpoint().await?;
         let size = board.store.size().await?;
@@ -402,6 +407,40 @@ impl Board {
     /// The verifying keys.
     pub fn verifying_keys(&self) -> &VerifyingKeys {
         &self.vks
+    }
+
+    /// The Groth16 verifying key of an election, prepared: the one its manifest names,
+    /// or its ceremony's from the `setup-keys` entry (PROTOCOL 14.10); `None` while the
+    /// ceremony runs.
+    pub fn election_verifying_key(
+        &self,
+        election: &ElectionState,
+    ) -> Option<Arc<urna_circuits::PreparedVerifyingKey>> {
+        match &election.setup {
+            None => {
+                let (vk_hash, _) = election.manifest.setup.fixed_keys()?;
+                Some(self.vks.get(vk_hash)?.prepared.clone())
+            }
+            Some(s) => Some(s.keys.as_ref()?.prepared.clone()),
+        }
+    }
+
+    /// The canonical bytes and hash of an election's verifying key (see
+    /// [`Board::election_verifying_key`]).
+    pub fn election_verifying_key_bytes(
+        &self,
+        election: &ElectionState,
+    ) -> Option<(Arc<Vec<u8>>, [u8; 32])> {
+        match &election.setup {
+            None => {
+                let (vk_hash, _) = election.manifest.setup.fixed_keys()?;
+                Some((self.vks.get(vk_hash)?.bytes.clone(), *vk_hash))
+            }
+            Some(s) => {
+                let k = s.keys.as_ref()?;
+                Some((k.verifying_key.clone(), k.verifying_key_hash))
+            }
+        }
     }
 
     /// The metrics.
@@ -634,6 +673,13 @@ impl Board {
                 expected: "a client entry",
                 actual: "tally",
             }),
+            Payload::SetupKeys(_) => Err(ApiError::WrongKind {
+                expected: "a client entry",
+                actual: "setup-keys",
+            }),
+            Payload::SetupPhase1(_) | Payload::SetupPhase2(_) => {
+                self.post_setup(entry, bytes).await
+            }
             _ => self.post_entry(entry, bytes).await,
         }
     }
@@ -909,7 +955,7 @@ impl Board {
         };
         let id = entry.election_id().to_bytes();
         // Cheap checks first: election, phase, window, census root, replay, re-use.
-        let (manifest, manifest_hash, keys, frozen_root, admission) = {
+        let (manifest, manifest_hash, keys, frozen_root, vk, admission) = {
             let state = read(&self.state);
             let election = state.elections.get(&id).ok_or(ApiError::UnknownElection)?;
             entry.verify_signature(&election.manifest)?;
@@ -919,6 +965,7 @@ impl Board {
                 election.manifest_hash,
                 election.keys.clone(),
                 election.frozen.as_ref().map(|f| f.root),
+                self.election_verifying_key(election),
                 admission,
             )
         };
@@ -933,18 +980,7 @@ impl Board {
         }
         let keys = keys.ok_or(ApiError::VotingNotOpen)?;
         let frozen_root = frozen_root.ok_or(ApiError::VotingNotOpen)?;
-        let vk = self
-            .vks
-            .get(
-                manifest
-                    .setup
-                    .fixed_keys()
-                    .map(|(vk, _)| vk)
-                    .ok_or_else(|| ApiError::internal("election without its verifying key"))?,
-            )
-            .ok_or_else(|| ApiError::internal("election without its verifying key"))?
-            .prepared
-            .clone();
+        let vk = vk.ok_or_else(|| ApiError::internal("election without its verifying key"))?;
         // The proofs, off the runtime, batched with concurrent submissions.
         let started = Instant::now();
         let verdict = self

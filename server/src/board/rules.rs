@@ -40,6 +40,15 @@ fn wrong_phase(state: &ElectionState, reason: &str) -> ApiError {
     }
 }
 
+/// A contribution out of order (PROTOCOL 14.10 rules 2, 3).
+fn ceremony_order_error(state: &ElectionState, e: urna_ceremony::CeremonyError) -> ApiError {
+    use urna_ceremony::CeremonyError as C;
+    match e {
+        C::AfterBeacon { .. } | C::NotClosed { .. } => wrong_phase(state, &e.to_string()),
+        other => ApiError::InvalidEntry(other.to_string()),
+    }
+}
+
 fn check_time(at: u64, now: u64) -> Result<(), ApiError> {
     if at.abs_diff(now) > MAX_CLOCK_SKEW {
         return Err(ApiError::OutsideWindow(format!(
@@ -104,9 +113,52 @@ pub fn admit_in_group(
             expected: "client",
             actual: "tally",
         }),
-        Payload::SetupPhase1(_) | Payload::SetupPhase2(_) | Payload::SetupKeys(_) => Err(
-            wrong_phase(state, "setup ceremony entries are not supported yet"),
-        ),
+        Payload::SetupKeys(_) => Err(ApiError::WrongKind {
+            expected: "a contribution",
+            actual: "setup-keys",
+        }),
+        Payload::SetupPhase1(c) | Payload::SetupPhase2(c) => {
+            // PROTOCOL 14.10 rules 1-3; rule 4 (the contribution verifies) is the
+            // board's expensive check.
+            let Some(setup) = &state.setup else {
+                return Err(ApiError::UnknownContributor(c.contributor));
+            };
+            if phase != Phase::Setup {
+                return Err(wrong_phase(state, "the census froze: the setup is over"));
+            }
+            if setup.is_done() {
+                return Err(wrong_phase(state, "the setup ceremony is closed"));
+            }
+            let first = matches!(entry.payload(), Payload::SetupPhase1(_));
+            let checked = if first {
+                setup.chain.check_phase1(&c.data)
+            } else {
+                setup.chain.check_phase2(&c.data)
+            };
+            let beacon = checked.map_err(|e| ceremony_order_error(state, e))?;
+            if beacon && c.contributor != 0 {
+                return Err(ApiError::InvalidEntry(format!(
+                    "a beacon contribution closes a phase and is the authority's \
+                     (contributor 0), not contributor {}'s",
+                    c.contributor
+                )));
+            }
+            let phase_no = if first { 1 } else { 2 };
+            if setup.contributions.iter().any(|r| {
+                r.phase == phase_no && r.contributor == c.contributor && r.beacon == beacon
+            }) {
+                return Err(ApiError::Duplicate(format!(
+                    "contributor {} already contributed to phase {phase_no}",
+                    c.contributor
+                )));
+            }
+            // One contribution per contributor and phase, plus the authority's beacon
+            // (PROTOCOL 14.10 rule 3); the database enforces it too.
+            Ok(Admission::Append(vec![Derived::Trustee {
+                trustee: c.contributor,
+                other: u32::from(beacon),
+            }]))
+        }
         Payload::Dealer(d) => {
             if state.opened.is_some() {
                 return Err(wrong_phase(
@@ -194,6 +246,13 @@ pub fn admit_in_group(
         Payload::CensusFrozen { size, .. } => {
             if state.frozen.is_some() {
                 return Err(wrong_phase(state, "the census is already frozen"));
+            }
+            if !state.keys_fixed() {
+                return Err(wrong_phase(
+                    state,
+                    "the setup ceremony must be closed (its setup-keys entry on the board) \
+                     before the census freezes",
+                ));
             }
             if *size != state.commitments.len() as u64 {
                 return Err(ApiError::CensusMismatch(format!(

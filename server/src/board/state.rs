@@ -7,8 +7,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use urna_circuits::{CensusRoot, CensusTree, IdentityCommitment};
-use urna_protocol::board::{BoardEntry, Payload, RegistrationCode};
+use urna_ceremony::{Chain, Stage};
+use urna_circuits::{CensusRoot, CensusTree, IdentityCommitment, PreparedVerifyingKey};
+use urna_protocol::board::{BoardEntry, Payload, RegistrationCode, SetupContribution};
 use urna_protocol::codec::Canonical;
 use urna_protocol::dkg::{Complaint, DealerMessage, DkgContext, DkgOutcome};
 use urna_protocol::elgamal::ElectionPublicKey;
@@ -66,6 +67,76 @@ pub struct ElectionKeys {
     pub tally: TallyContext,
 }
 
+/// One accepted setup-ceremony contribution (PROTOCOL 14.10).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ContributionRecord {
+    /// The phase: 1 or 2.
+    pub phase: u8,
+    /// Log index of its entry.
+    pub index: u64,
+    /// The contributor's index (0 the authority, `1..=n` the trustees, then the extra
+    /// contributors).
+    pub contributor: u32,
+    /// Whether it is the phase's closing beacon contribution.
+    pub beacon: bool,
+    /// The transcript hash after it (what its contributor publishes), hex.
+    pub hash: String,
+}
+
+/// The keys a closed ceremony derived, from the board's `setup-keys` entry.
+#[derive(Clone, Debug)]
+pub struct CeremonyKeys {
+    /// Log index of the `setup-keys` entry.
+    pub index: u64,
+    /// SHA-256 of the verifying key.
+    pub verifying_key_hash: [u8; 32],
+    /// SHA-256 of the proving key.
+    pub proving_key_hash: [u8; 32],
+    /// The final transcript hash.
+    pub transcript_hash: [u8; 32],
+    /// The verifying key's canonical bytes.
+    pub verifying_key: Arc<Vec<u8>>,
+    /// The verifying key, prepared for ballots.
+    pub prepared: Arc<PreparedVerifyingKey>,
+}
+
+/// Where an election's setup ceremony stands (PROTOCOL 14.10), from its entries: the
+/// hash chain and the order rules, without the parameters (the board keeps those apart,
+/// see `Board::ceremony`).
+#[derive(Clone, Debug)]
+pub struct SetupProgress {
+    /// The chain.
+    pub chain: Chain,
+    /// Every accepted contribution, in log order.
+    pub contributions: Vec<ContributionRecord>,
+    /// The keys, once the board appended its `setup-keys` entry.
+    pub keys: Option<CeremonyKeys>,
+}
+
+impl SetupProgress {
+    /// Records a committed contribution entry of phase `phase` at `index`.
+    fn record(&mut self, phase: u8, index: u64, c: &SetupContribution) -> Result<(), String> {
+        let accepted = match phase {
+            1 => self.chain.record_phase1(&c.data),
+            _ => self.chain.record_phase2(&c.data),
+        }
+        .map_err(|e| e.to_string())?;
+        self.contributions.push(ContributionRecord {
+            phase,
+            index,
+            contributor: c.contributor,
+            beacon: accepted.beacon,
+            hash: hex::encode(accepted.hash),
+        });
+        Ok(())
+    }
+
+    /// Whether the ceremony is closed and its keys are on the board.
+    pub fn is_done(&self) -> bool {
+        self.keys.is_some()
+    }
+}
+
 /// One election.
 #[derive(Clone, Debug)]
 pub struct ElectionState {
@@ -111,6 +182,8 @@ pub struct ElectionState {
     pub aggregate: Option<Arc<Aggregate>>,
     /// Log index of the tally.
     pub tally: Option<u64>,
+    /// The setup ceremony, when the manifest's setup is one (PROTOCOL 14.10).
+    pub setup: Option<SetupProgress>,
 }
 
 impl ElectionState {
@@ -122,6 +195,16 @@ impl ElectionState {
             manifest.trustees.iter().map(|t| t.encryption_key).collect(),
         )
         .map_err(|e| e.to_string())?;
+        let setup = if manifest.setup.is_ceremony() {
+            Some(SetupProgress {
+                chain: Chain::new(manifest.election_id.to_bytes(), manifest.census_depth)
+                    .map_err(|e| e.to_string())?,
+                contributions: Vec::new(),
+                keys: None,
+            })
+        } else {
+            None
+        };
         Ok(Self {
             manifest_hash: manifest.manifest_hash(),
             manifest: Arc::new(manifest),
@@ -144,7 +227,19 @@ impl ElectionState {
             shares: BTreeMap::new(),
             aggregate: None,
             tally: None,
+            setup,
         })
+    }
+
+    /// Whether the Groth16 keys are fixed: by the manifest, or by the ceremony's
+    /// `setup-keys` entry.
+    pub fn keys_fixed(&self) -> bool {
+        self.setup.as_ref().is_none_or(SetupProgress::is_done)
+    }
+
+    /// The ceremony's stage, for a ceremony election.
+    pub fn setup_stage(&self) -> Option<Stage> {
+        self.setup.as_ref().map(|s| s.chain.stage())
     }
 
     /// The phase.
@@ -218,8 +313,30 @@ impl ElectionState {
                 self.shares.insert(s.trustee(), s.clone());
             }
             Payload::Tally(_) => self.tally = Some(index),
-            Payload::SetupPhase1(_) | Payload::SetupPhase2(_) | Payload::SetupKeys(_) => {
-                return Err("setup ceremony entries are not supported yet".into())
+            Payload::SetupPhase1(c) | Payload::SetupPhase2(c) => {
+                let phase = if matches!(entry.payload(), Payload::SetupPhase1(_)) {
+                    1
+                } else {
+                    2
+                };
+                self.setup
+                    .as_mut()
+                    .ok_or("a setup contribution in an election with fixed keys")?
+                    .record(phase, index, c)?;
+            }
+            Payload::SetupKeys(k) => {
+                let setup = self
+                    .setup
+                    .as_mut()
+                    .ok_or("setup keys in an election with fixed keys")?;
+                setup.keys = Some(CeremonyKeys {
+                    index,
+                    verifying_key_hash: k.verifying_key_hash(),
+                    proving_key_hash: k.proving_key_hash,
+                    transcript_hash: k.transcript_hash,
+                    verifying_key: Arc::new(k.verifying_key.to_bytes()),
+                    prepared: Arc::new(k.verifying_key.prepare()),
+                });
             }
         }
         Ok(())

@@ -381,6 +381,18 @@ impl Election {
 
     /// A cast ballot of `voter` (leaf `voter` of `census`) for option `choice`.
     pub fn ballot_in(&self, census: &CensusTree, voter: usize, choice: usize, seed: u64) -> Ballot {
+        self.ballot_with(&groth16().pk, census, voter, choice, seed)
+    }
+
+    /// [`Election::ballot_in`], proved with proving key `pk`.
+    pub fn ballot_with(
+        &self,
+        pk: &ProvingKey,
+        census: &CensusTree,
+        voter: usize,
+        choice: usize,
+        seed: u64,
+    ) -> Ballot {
         let mut r = rng(seed);
         let root: CensusRoot = census.root();
         let nullifier = self.voters[voter].nullifier(&self.id).unwrap();
@@ -396,14 +408,8 @@ impl Election {
         .unwrap();
         let statement = enc.eligibility_statement(&self.manifest.manifest_hash());
         let path = census.path(voter as u64).unwrap();
-        let proof = urna_circuits::prove(
-            &groth16().pk,
-            &self.voters[voter],
-            &path,
-            &statement,
-            &mut r,
-        )
-        .unwrap();
+        let proof =
+            urna_circuits::prove(pk, &self.voters[voter], &path, &statement, &mut r).unwrap();
         enc.attach_eligibility(proof)
     }
 
