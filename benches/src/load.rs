@@ -354,6 +354,9 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport> {
     let layout = Layout::new(&opts.data);
     let meta = layout.read_meta()?;
     let secrets = layout.read_secrets()?;
+    // reqwest is built without a rustls provider (the workspace picks ring, which ureq
+    // already builds): install it once per process before the first client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(opts.concurrency)
         .timeout(Duration::from_secs(120))

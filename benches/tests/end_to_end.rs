@@ -197,6 +197,7 @@ async fn simulated_proofs_end_to_end_and_foreign_forgery_rejected() {
     let forged = BoardEntry::unsigned(manifest.election_id, Payload::Ballot(ballot))
         .unwrap()
         .to_canonical_bytes();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let resp = reqwest::Client::new()
         .post(format!(
             "{url}/v1/elections/{}/ballots",
