@@ -19,7 +19,7 @@ use crate::client::{wire, Client};
 use crate::files::{self, hex32};
 use crate::keyfiles;
 use crate::ledger::{self, decode_entry, Election, FullView};
-use crate::manifest_file::{Filled, ManifestSpec};
+use crate::manifest_file::{Filled, FixedKeys, ManifestSpec, SetupMode};
 
 /// Largest proving key file read (depth 32 keys are a few GiB).
 pub const MAX_PROVING_KEY_BYTES: u64 = 8 << 30;
@@ -69,10 +69,12 @@ pub enum Command {
         /// The authority key file.
         #[arg(long, env = "URNA_AUTHORITY_KEY", default_value = "authority.key")]
         key: PathBuf,
-        /// The Groth16 proving key for the manifest's census depth; its hash goes into the
-        /// manifest, and its verifying key must be one of the board's.
+        /// Only with `[setup] mode = "fixed-keys"`: the Groth16 proving key made before
+        /// the election for the manifest's census depth; its hash goes into the manifest,
+        /// and its verifying key must be one of the board's. (By default the keys come
+        /// from a setup ceremony on the board: `urna ceremony`.)
         #[arg(long)]
-        proving_key: PathBuf,
+        proving_key: Option<PathBuf>,
     },
     /// Issue one-time registration codes: post their hashes, write the codes (one per
     /// voter) to a file or print them.
@@ -116,11 +118,41 @@ pub async fn run(server: &str, command: Command) -> Result<()> {
             let client = Client::new(server)?;
             let key = keyfiles::read_authority(&key)?;
             let (spec, base) = ManifestSpec::read(&manifest)?;
-            let m = create(&client, &spec, &base, &key, &proving_key).await?;
+            match (spec.setup_mode()?, &proving_key) {
+                (SetupMode::Ceremony, Some(pk)) => bail!(
+                    "{} runs a setup ceremony on the board ([setup] mode = \"ceremony\", the \
+                     default): the election's keys will come from the ceremony, so \
+                     --proving-key {} is not used; remove it, or set mode = \"fixed-keys\" \
+                     in [setup] to use keys made before the election",
+                    manifest.display(),
+                    pk.display()
+                ),
+                (SetupMode::FixedKeys, None) => bail!(
+                    "{} says [setup] mode = \"fixed-keys\": give the proving key made before \
+                     the election with --proving-key (e.g. a board's \
+                     keys/insecure-depth-{}.pk), or remove the mode to run a setup ceremony \
+                     on the board",
+                    manifest.display(),
+                    spec.census_depth
+                ),
+                _ => {}
+            }
+            let m = create(&client, &spec, &base, &key, proving_key.as_deref()).await?;
             let id = hex::encode(m.election_id.to_bytes());
             println!("election created: {}", m.title);
             println!("election id:   {id}");
             println!("manifest hash: {}", hex::encode(m.manifest_hash()));
+            if m.setup.is_ceremony() {
+                println!(
+                    "setup: a ceremony on the board; contributors: {}",
+                    crate::ceremony::describe_contributors(&m).join(", ")
+                );
+                println!(
+                    "  each contributes to phase 1 with `urna ceremony contribute`, you close it \
+                     with `urna ceremony beacon`; then the same for phase 2. The census can \
+                     freeze only after that."
+                );
+            }
             println!("(for the next commands: export URNA_ELECTION={id})");
             Ok(())
         }
@@ -205,17 +237,45 @@ pub fn load_proving_key_for_manifest(path: &Path) -> Result<ProvingKey> {
         .map_err(|e| anyhow!("{} is not an Urna proving key: {e}", path.display()))
 }
 
-/// Builds the manifest from `spec`, signs it and posts it.
+/// Builds the manifest from `spec`, signs it and posts it. `proving_key` is the key of
+/// a fixed-keys manifest; a ceremony manifest takes none.
 pub async fn create(
     client: &Client,
     spec: &ManifestSpec,
     base: &Path,
     key: &SigningKey,
-    proving_key: &Path,
+    proving_key: Option<&Path>,
 ) -> Result<Manifest> {
     let info: wire::BoardInfo = client.get_json("/v1/board").await?;
     let board_key = PublicKey::from_bytes(&hex32("board public key", &info.public_key)?)
         .map_err(|e| anyhow!("the board's public key: {e}"))?;
+    let fixed_keys = match proving_key {
+        Some(path) => Some(fixed_keys(client, &info, spec, path)?),
+        None => None,
+    };
+    let filled = Filled {
+        authority_key: key.public_key(),
+        board_key,
+        fixed_keys,
+    };
+    let manifest = spec.build(base, &filled, &mut OsRng)?;
+    let entry = BoardEntry::signed(
+        manifest.election_id,
+        Payload::Manifest(manifest.clone()),
+        key,
+    )?;
+    client.post_entry("/v1/elections", &entry).await?;
+    Ok(manifest)
+}
+
+/// The hashes of the proving key at `proving_key` and of its verifying key, which must
+/// be one of the board's.
+fn fixed_keys(
+    client: &Client,
+    info: &wire::BoardInfo,
+    spec: &ManifestSpec,
+    proving_key: &Path,
+) -> Result<FixedKeys> {
     let pk = load_proving_key_for_manifest(proving_key)?;
     ensure!(
         pk.depth() == spec.census_depth,
@@ -237,22 +297,10 @@ pub async fn create(
         client.base(),
         info.verifying_keys
     );
-    let filled = Filled {
-        authority_key: key.public_key(),
-        board_key,
-        setup: urna_protocol::manifest::Setup::Keys {
-            verifying_key_hash: vk.verifying_key_hash(),
-            proving_key_hash: pk.proving_key_hash(),
-        },
-    };
-    let manifest = spec.build(base, &filled, &mut OsRng)?;
-    let entry = BoardEntry::signed(
-        manifest.election_id,
-        Payload::Manifest(manifest.clone()),
-        key,
-    )?;
-    client.post_entry("/v1/elections", &entry).await?;
-    Ok(manifest)
+    Ok(FixedKeys {
+        verifying_key_hash: vk.verifying_key_hash(),
+        proving_key_hash: pk.proving_key_hash(),
+    })
 }
 
 /// A registration code as printed: 32 hex digits in groups of four.
@@ -329,6 +377,16 @@ pub async fn freeze(
     election: &Election,
     key: &SigningKey,
 ) -> Result<(String, u64)> {
+    let not_closed = || {
+        anyhow!(
+            "the setup ceremony of election {} is not closed yet: the census can freeze only \
+             after the authority's phase-2 beacon fixed the keys (see `urna ceremony status`)",
+            election.id_hex
+        )
+    };
+    if election.manifest.setup.is_ceremony() && election.summary.keys.is_none() {
+        return Err(not_closed());
+    }
     let view = FullView::fetch(client, election).await?;
     let mut codes: HashMap<[u8; 32], bool> = HashMap::new();
     let mut leaves = Vec::new();
@@ -362,9 +420,20 @@ pub async fn freeze(
         },
         key,
     )?;
-    client
+    match client
         .post_entry(&election.path("/census/freeze"), &entry)
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.code() == Some("wrong_phase") && election.manifest.setup.is_ceremony() => {
+            let now = Election::fetch(client, &election.id).await?;
+            if now.summary.keys.is_none() {
+                return Err(not_closed());
+            }
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok((hex::encode(root.to_bytes()), tree.len()))
 }
 
@@ -447,6 +516,23 @@ fn format_status(e: &Election) -> String {
         s.dealers,
         s.complaints
     );
+    let setup = match (&s.keys, e.manifest.setup.is_ceremony()) {
+        (None, true) => {
+            "ceremony on the board, not closed yet (see `urna ceremony status`)".to_owned()
+        }
+        (Some(k), true) => format!(
+            "ceremony on the board, closed; verifying key {}",
+            k.verifying_key_hash
+        ),
+        (_, false) => format!(
+            "fixed keys; verifying key {}",
+            e.manifest
+                .setup
+                .fixed_keys()
+                .map_or_else(String::new, |(vk, _)| hex::encode(vk))
+        ),
+    };
+    let _ = writeln!(out, "setup         {setup}");
     let _ = writeln!(
         out,
         "registration  {} codes, {} registered",

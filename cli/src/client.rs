@@ -88,6 +88,10 @@ fn explain(code: &str, message: &str) -> String {
         }
         "election_exists" => "an election with this id already exists on the board",
         "invalid_manifest" => "the board rejected the manifest",
+        "unknown_contributor" => {
+            "this key is not a setup-ceremony contributor of the election (or the election has \
+             fixed keys and no ceremony)"
+        }
         "wrong_phase" => "not allowed in the election's current phase",
         "outside_window" => "outside the election's time window or too far from the board's clock",
         "duplicate_entry" => "this was already posted",
@@ -95,6 +99,8 @@ fn explain(code: &str, message: &str) -> String {
         "invalid_ballot" => "the board rejected the ballot",
         "invalid_entry" => "the board rejected the entry",
         "census_mismatch" => "the census changed since it was read (run the command again)",
+        "conflict" => "the board changed while the request was checked (run the command again)",
+        "wrong_entry_kind" => "the board does not take this kind of entry here",
         "overloaded" => "the board is overloaded; try again later",
         "body_too_large" => "the request is larger than the board accepts",
         "not_found" => "not found on the board",
@@ -158,11 +164,85 @@ pub mod wire {
         pub shares: Vec<u32>,
         /// Index of the tally entry.
         pub tally_index: Option<u64>,
+        /// Where the Groth16 keys come from: `fixed-keys` or `ceremony`.
+        #[serde(default)]
+        pub setup_mode: Option<String>,
+        /// The keys, once fixed (the board's word: checked by the commands that use them).
+        #[serde(default)]
+        pub keys: Option<KeyHashes>,
+    }
+
+    /// The keys an election's eligibility proofs use, as the board reports them.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct KeyHashes {
+        /// SHA-256 of the Groth16 verifying key (hex).
+        pub verifying_key_hash: String,
+        /// SHA-256 of the proving key (hex).
+        pub proving_key_hash: String,
+        /// With a ceremony: the final transcript hash (hex).
+        #[serde(default)]
+        pub transcript_hash: Option<String>,
+        /// With a ceremony: the log index of the board's `setup-keys` entry.
+        #[serde(default)]
+        pub entry_index: Option<u64>,
+    }
+
+    /// A setup contributor (`GET …/setup`).
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct ContributorInfo {
+        /// 0 the authority, `1..=n` the trustees, then the extra contributors.
+        pub index: u32,
+        /// Its name.
+        pub name: String,
+        /// Its Ed25519 signing key (hex).
+        pub signing_key: String,
+    }
+
+    /// An accepted setup contribution (`GET …/setup`).
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct ContributionRecord {
+        /// 1 or 2.
+        pub phase: u8,
+        /// Log index of its entry.
+        pub index: u64,
+        /// The contributor's index.
+        pub contributor: u32,
+        /// Whether it is the phase's closing beacon.
+        pub beacon: bool,
+        /// The transcript hash after it (hex).
+        pub hash: String,
+    }
+
+    /// `GET /v1/elections/{id}/setup`.
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct SetupSummary {
+        /// `fixed-keys` or `ceremony`.
+        pub mode: String,
+        /// With a ceremony: `phase1`, `phase2` or `closed`.
+        #[serde(default)]
+        pub stage: Option<String>,
+        /// The census depth.
+        pub depth: u32,
+        /// With a ceremony: the current transcript hash (hex).
+        #[serde(default)]
+        pub hash: Option<String>,
+        /// With a ceremony: who may contribute.
+        #[serde(default)]
+        pub contributors: Vec<ContributorInfo>,
+        /// With a ceremony: the accepted contributions, in log order.
+        #[serde(default)]
+        pub contributions: Vec<ContributionRecord>,
+        /// The keys, once fixed.
+        #[serde(default)]
+        pub keys: Option<KeyHashes>,
     }
 
     /// The answer to a write (with its receipt): the server's own type (the CLI embeds
     /// the server for `urna demo`, so the two cannot drift apart).
     pub use urna_server::Submitted as Submission;
+
+    /// A receipt (the server's own type, as [`Submission`]).
+    pub use urna_server::Receipt;
 
     /// One log entry.
     #[derive(Clone, Debug, Deserialize)]
@@ -335,10 +415,21 @@ impl Client {
 
     /// `GET path`: the URL and the successful answer.
     async fn get(&self, path: &str) -> Result<(String, reqwest::Response), ClientError> {
+        self.get_within(path, None).await
+    }
+
+    /// `GET path` with its own time limit (for the board's slow answers).
+    async fn get_within(
+        &self,
+        path: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(String, reqwest::Response), ClientError> {
         let url = self.url(path);
-        let resp = self
-            .http
-            .get(&url)
+        let mut request = self.http.get(&url);
+        if let Some(t) = timeout {
+            request = request.timeout(t);
+        }
+        let resp = request
             .send()
             .await
             .map_err(|e| Self::unreachable(&url, &e))?;
@@ -363,6 +454,17 @@ impl Client {
         })
     }
 
+    /// `GET path`, a binary answer of at most `max` bytes, waiting up to `timeout`.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, ClientError> {
+        let (url, resp) = self.get_within(path, Some(timeout)).await?;
+        Self::body(&url, resp, max).await
+    }
+
     /// `GET path`, a text answer (a checkpoint).
     pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
         let bytes = self.get_raw(path, MAX_TEXT_BYTES).await?;
@@ -379,16 +481,28 @@ impl Client {
         path: &str,
         entry: &BoardEntry,
     ) -> Result<wire::Submission, ClientError> {
+        self.post_entry_within(path, entry, None).await
+    }
+
+    /// As [`Client::post_entry`], waiting up to `timeout` for each answer (entries the
+    /// board takes long to check, such as setup contributions).
+    pub async fn post_entry_within(
+        &self,
+        path: &str,
+        entry: &BoardEntry,
+        timeout: Option<Duration>,
+    ) -> Result<wire::Submission, ClientError> {
         let url = self.url(path);
         let body = wire::PostEntry {
             entry: hex::encode(entry.to_canonical_bytes()),
         };
         let mut attempt = 0;
         loop {
-            let resp = self
-                .http
-                .post(&url)
-                .json(&body)
+            let mut request = self.http.post(&url).json(&body);
+            if let Some(t) = timeout {
+                request = request.timeout(t);
+            }
+            let resp = request
                 .send()
                 .await
                 .map_err(|e| Self::unreachable(&url, &e))?;
@@ -437,5 +551,46 @@ impl Client {
         out.flush()?;
         out.get_ref().sync_all()?;
         Ok(n)
+    }
+
+    /// Streams `GET path` into a new file `file` (never overwritten), waiting up to
+    /// `timeout`, refusing more than `max` bytes; returns its size and SHA-256. The
+    /// caller checks the hash (the file is the caller's to remove).
+    pub async fn download_hashed(
+        &self,
+        path: &str,
+        file: &std::path::Path,
+        max: u64,
+        timeout: Duration,
+    ) -> anyhow::Result<(u64, [u8; 32])> {
+        use sha2::Digest as _;
+        use std::io::Write as _;
+        let (url, mut resp) = self.get_within(path, Some(timeout)).await?;
+        if resp.content_length().is_some_and(|n| n > max) {
+            anyhow::bail!("{url}: the answer is larger than {max} bytes");
+        }
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(file)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
+        let mut out = std::io::BufWriter::new(f);
+        let mut hasher = sha2::Sha256::new();
+        let mut n = 0u64;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| Self::unreachable(&url, &e))?
+        {
+            n += chunk.len() as u64;
+            if n > max {
+                anyhow::bail!("{url}: the answer is larger than {max} bytes");
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk)?;
+        }
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        Ok((n, hasher.finalize().into()))
     }
 }

@@ -1,13 +1,19 @@
 //! `urna demo`: a complete election on this machine, through the board's real HTTP API.
 //!
-//! An embedded board (urna-server on SQLite, 127.0.0.1, an OS-chosen port, INSECURE
-//! single-party Groth16 keys) serves the election. The demo then plays every role with
-//! the same code as the role commands: the authority makes the manifest; three trustees
-//! (threshold 2) run the key ceremony; voters register with one-time codes, prove and
-//! cast ballots (in parallel, with a progress bar), a few re-vote; voting closes;
-//! trustees 1 and 3 post decryption shares (trustee 2 is absent) and the board posts the
-//! tally. Finally the export is downloaded to DIR/board.ndjson and recounted by the
-//! verifier library. Every file a role keeps is written under DIR.
+//! An embedded board (urna-server on SQLite, 127.0.0.1, an OS-chosen port) serves the
+//! election. The demo then plays every role with the same code as the role commands: the
+//! authority makes the manifest; the three trustees and the authority run the Groth16
+//! setup ceremony on the board (each trustee contributes to both phases, the authority
+//! closes each phase with a beacon from the board's signed checkpoint); the trustees
+//! (threshold 2) run the key ceremony; voters register with one-time codes, download the
+//! ceremony's proving key from the board (checked against the board's signed setup-keys
+//! entry), prove and cast ballots (in parallel, with a progress bar), a few re-vote;
+//! voting closes; trustees 1 and 3 post decryption shares (trustee 2 is absent) and the
+//! board posts the tally. Finally the export is downloaded to DIR/board.ndjson and
+//! recounted by the verifier library. Every file a role keeps is written under DIR.
+//!
+//! With `--fixed-keys` the board makes INSECURE single-party Groth16 keys instead of the
+//! ceremony (faster; whoever made them can forge eligibility proofs).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,14 +30,15 @@ use urna_protocol::ballot::Ballot;
 use urna_protocol::manifest::Manifest;
 
 use crate::authority;
+use crate::ceremony;
 use crate::client::Client;
 use crate::files;
 use crate::keyfiles::{self, Credential};
-use crate::ledger::Election;
+use crate::ledger::{self, Election};
 use crate::manifest_file::ManifestSpec;
 use crate::progress;
 use crate::trustee;
-use crate::voter::{self, Booth};
+use crate::voter::{self, Booth, KeySource};
 
 /// Arguments of `urna demo`.
 #[derive(Debug, clap::Args)]
@@ -48,14 +55,28 @@ pub struct Args {
     /// Keep the board running after the demo (Ctrl-C to stop), to browse it.
     #[arg(long)]
     pub keep_serving: bool,
+    /// Skip the setup ceremony: the embedded board makes INSECURE single-party Groth16
+    /// keys (faster). Whoever ran that setup — here, this demo's board — can forge
+    /// eligibility proofs, i.e. cast ballots for voters who are not in the census.
+    #[arg(long)]
+    pub fixed_keys: bool,
 }
 
 const TRUSTEES: usize = 3;
 const THRESHOLD: u32 = 2;
 const ABSENT_TRUSTEE: usize = 2;
 
-fn step(n: u32, text: &str) {
-    println!("[{n}/9] {text}");
+/// The demo's numbered steps.
+struct Steps {
+    done: u32,
+    total: u32,
+}
+
+impl Steps {
+    fn next(&mut self, text: &str) {
+        self.done += 1;
+        println!("[{}/{}] {text}", self.done, self.total);
+    }
 }
 
 /// Runs the demo.
@@ -87,10 +108,15 @@ pub async fn run(args: Args) -> Result<()> {
     let started = Instant::now();
 
     // 1. The board.
-    step(
-        1,
-        "starting an embedded board (SQLite) with INSECURE single-party Groth16 keys",
-    );
+    let mut steps = Steps {
+        done: 0,
+        total: if args.fixed_keys { 9 } else { 10 },
+    };
+    steps.next(if args.fixed_keys {
+        "starting an embedded board (SQLite) with INSECURE single-party Groth16 keys"
+    } else {
+        "starting an embedded board (SQLite); its Groth16 keys will come from a setup ceremony"
+    });
     let data_dir = dir.join("board");
     // Parsed like the server's own flags (so new server options keep their defaults),
     // then pinned: local address, this directory, SQLite, insecure keys of this depth.
@@ -102,11 +128,15 @@ pub async fn run(args: Args) -> Result<()> {
     config.board_key = None;
     config.origin = "urna-demo-board".into();
     config.keys_dir = None;
-    config.insecure_dev_setup = Some(args.depth);
+    config.insecure_dev_setup = args.fixed_keys.then_some(args.depth);
     config.verify_queue = config.verify_queue.max(256);
     // Every role of the demo posts from this one address: no per-client write limit.
     config.rate_limit_per_second = 0;
-    let spin = progress::spinner(&format!("Groth16 setup for census depth {}", args.depth));
+    let spin = progress::spinner(&if args.fixed_keys {
+        format!("single-party Groth16 setup for census depth {}", args.depth)
+    } else {
+        "starting the board".to_owned()
+    });
     let state = urna_server::config::build(&config)
         .await
         .context("cannot start the embedded board")?;
@@ -126,7 +156,7 @@ pub async fn run(args: Args) -> Result<()> {
     let url = format!("http://{addr}");
     println!("      board at {url}, data in {}", data_dir.display());
 
-    let outcome = election(&args, &dir, &data_dir, &url).await;
+    let outcome = election(&args, &mut steps, &dir, &data_dir, &url).await;
 
     if outcome.is_ok() && args.keep_serving {
         println!("\nthe board keeps serving at {url} (Ctrl-C to stop)");
@@ -147,7 +177,7 @@ async fn refresh(client: &Client, e: &Election) -> Result<Election> {
     Election::fetch(client, &e.id).await
 }
 
-fn manifest_text(depth: u32, now: u64) -> String {
+fn manifest_text(depth: u32, now: u64, fixed_keys: bool) -> String {
     let mut text = format!(
         "# Written by `urna demo`.\n\
          title = \"Urna demo election\"\n\
@@ -174,7 +204,80 @@ fn manifest_text(depth: u32, now: u64) -> String {
             "\n[[trustees]]\npublic_key_file = \"trustees/trustee-{i}/trustee.pub\"\n"
         ));
     }
+    if fixed_keys {
+        text.push_str(
+            "\n# INSECURE single-party keys made by the demo's board.\n\
+             [setup]\nmode = \"fixed-keys\"\n",
+        );
+    } else {
+        text.push_str(
+            "\n# The Groth16 keys come from a setup ceremony on the board among the\n\
+             # authority and the trustees.\n[setup]\nmode = \"ceremony\"\n",
+        );
+    }
     text
+}
+
+/// The setup ceremony on the board: every trustee contributes to each phase (as
+/// `urna ceremony contribute`), the authority closes each phase with the checkpoint
+/// beacon (as `urna ceremony beacon`).
+async fn setup_ceremony(
+    client: &Client,
+    election: &Election,
+    authority: &urna_protocol::signing::SigningKey,
+    trustees: &[keyfiles::TrusteeKeys],
+) -> Result<ledger::ElectionKeys> {
+    let quiet = |_: &str| {};
+    let beacon_notes = |m: &str| {
+        if m.starts_with("beacon value") {
+            println!("      {m}");
+        }
+    };
+    for phase in 1..=2u8 {
+        if phase == 2 {
+            println!(
+                "      phase 2: the board first derives the circuit's parameters from phase 1 \
+                 (this may take a while)"
+            );
+        }
+        for keys in trustees {
+            let t0 = Instant::now();
+            let done = ceremony::contribute(client, election, &keys.signing, &quiet).await?;
+            ensure!(
+                done.phase == phase,
+                "contributed to phase {} instead of {phase}",
+                done.phase
+            );
+            println!(
+                "      phase {phase}: {} contributed in {:.1?}; hash {}",
+                done.name,
+                t0.elapsed(),
+                hex::encode(done.hash)
+            );
+        }
+        let done = ceremony::beacon(
+            client,
+            election,
+            authority,
+            ceremony::BeaconValue::Checkpoint,
+            ceremony::DEFAULT_ITERATIONS_LOG,
+            &beacon_notes,
+        )
+        .await?;
+        println!(
+            "      phase {phase}: closed by the authority's beacon; hash {}",
+            hex::encode(done.hash)
+        );
+        if let Some(keys) = done.keys {
+            println!(
+                "      keys fixed by the board's setup-keys entry {} (checked): verifying key {}",
+                keys.setup_keys_index.unwrap_or_default(),
+                hex::encode(keys.verifying_key_hash)
+            );
+            return Ok(keys);
+        }
+    }
+    bail!("the ceremony did not close after its phase-2 beacon")
 }
 
 /// Random choices within each contest's bounds: a uniform count in `[min, max]`, then
@@ -204,7 +307,13 @@ struct Job {
     selections: Vec<Vec<bool>>,
 }
 
-async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result<()> {
+async fn election(
+    args: &Args,
+    steps: &mut Steps,
+    dir: &Path,
+    data_dir: &Path,
+    url: &str,
+) -> Result<()> {
     let client = Client::new(url)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -212,7 +321,7 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
         .as_secs();
 
     // 2. Keys and the manifest.
-    step(2, "authority and trustee keys; the manifest");
+    steps.next("authority and trustee keys; the manifest");
     let authority_key_path = dir.join("authority").join("authority.key");
     let authority = urna_protocol::signing::SigningKey::generate(&mut OsRng);
     keyfiles::write_authority(&authority_key_path, &authority)?;
@@ -224,24 +333,44 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
         trustee::keygen(d, &format!("Trustee {}", i + 1))?;
     }
     let manifest_path = dir.join("election.toml");
-    files::write_public(&manifest_path, manifest_text(args.depth, now).as_bytes())?;
+    files::write_public(
+        &manifest_path,
+        manifest_text(args.depth, now, args.fixed_keys).as_bytes(),
+    )?;
     let (spec, base) = ManifestSpec::read(&manifest_path)?;
     let proving_key_path = data_dir
         .join("keys")
         .join(format!("insecure-depth-{}.pk", args.depth));
-    let manifest = authority::create(&client, &spec, &base, &authority, &proving_key_path).await?;
+    let manifest = authority::create(
+        &client,
+        &spec,
+        &base,
+        &authority,
+        args.fixed_keys.then_some(proving_key_path.as_path()),
+    )
+    .await?;
     let mut election = Election::fetch(&client, &manifest.election_id).await?;
     println!("      election {}", election.id_hex);
-
-    // 3. Key ceremony.
-    step(
-        3,
-        "key ceremony: 3 trustees deal and check each other's shares",
-    );
     let trustees = trustee_dirs
         .iter()
         .map(|d| keyfiles::read_trustee(d))
         .collect::<Result<Vec<_>>>()?;
+
+    // The setup ceremony.
+    if !args.fixed_keys {
+        steps.next(&format!(
+            "Groth16 setup ceremony on the board at census depth {}: 3 trustees contribute \
+             to each phase, the authority closes each with a beacon",
+            args.depth
+        ));
+        let t0 = Instant::now();
+        setup_ceremony(&client, &election, &authority, &trustees).await?;
+        println!("      ceremony closed in {:.1?}", t0.elapsed());
+        election = refresh(&client, &election).await?;
+    }
+
+    // 3. Key ceremony.
+    steps.next("key ceremony: 3 trustees deal and check each other's shares");
     for keys in &trustees {
         trustee::deal(&client, &election, keys).await?;
     }
@@ -257,13 +386,10 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
     }
 
     // 4. Registration.
-    step(
-        4,
-        &format!(
-            "registration: {} codes, {} voters register",
-            args.voters, args.voters
-        ),
-    );
+    steps.next(&format!(
+        "registration: {} codes, {} voters register",
+        args.voters, args.voters
+    ));
     let codes_path = dir.join("authority").join("codes.txt");
     let codes = authority::issue_codes(
         &client,
@@ -287,7 +413,7 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
     bar.finish_and_clear();
 
     // 5. Freeze and open.
-    step(5, "census frozen, voting opened");
+    steps.next("census frozen, voting opened");
     let (root, size) = authority::freeze(&client, &election, &authority).await?;
     println!("      census: {size} voters, root {root}");
     authority::open(&client, &election, &authority).await?;
@@ -295,14 +421,19 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
 
     // 6. Voting.
     let revoters = args.voters.div_ceil(10).min(10);
-    step(
-        6,
-        &format!(
-            "voting: {} ballots with random choices, then {revoters} re-votes",
-            args.voters
-        ),
-    );
-    let pk = voter::load_proving_key(&proving_key_path, &election)?;
+    steps.next(&format!(
+        "voting: {} ballots with random choices, then {revoters} re-votes",
+        args.voters
+    ));
+    let source = if args.fixed_keys {
+        KeySource::File(&proving_key_path)
+    } else {
+        KeySource::Board {
+            cache_dir: &voters_dir,
+        }
+    };
+    let pk =
+        voter::obtain_proving_key(&client, &election, source, &|m| println!("      {m}")).await?;
     let booth = Arc::new(Booth::with_key(&client, election.clone(), Arc::new(pk)).await?);
     let mut credentials = Vec::with_capacity(credential_paths.len());
     let mut paths = Vec::with_capacity(credential_paths.len());
@@ -388,17 +519,14 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
     }
 
     // 7. Close.
-    step(7, "voting closed");
+    steps.next("voting closed");
     authority::close(&client, &election, &authority).await?;
     election = refresh(&client, &election).await?;
 
     // 8. Tally: trustee 2 is absent.
-    step(
-        8,
-        &format!(
-            "tally: trustees 1 and 3 post decryption shares, trustee {ABSENT_TRUSTEE} is absent"
-        ),
-    );
+    steps.next(&format!(
+        "tally: trustees 1 and 3 post decryption shares, trustee {ABSENT_TRUSTEE} is absent"
+    ));
     let mut posted = false;
     for (i, keys) in trustees.iter().enumerate() {
         if i + 1 == ABSENT_TRUSTEE {
@@ -425,7 +553,7 @@ async fn election(args: &Args, dir: &Path, data_dir: &Path, url: &str) -> Result
     println!("(equal to the count of the voters' last choices)\n");
 
     // 9. Export and verify.
-    step(9, "board exported and verified by the verifier library");
+    steps.next("board exported and verified by the verifier library");
     let export = dir.join("board.ndjson");
     let bytes = client.download(&election.path("/export"), &export).await?;
     let spin = progress::spinner("verifying every entry of the board");

@@ -1,5 +1,6 @@
 //! The files each role keeps: the authority's signing key, a trustee's secret keys and
-//! public part, a voter's credential. Each is a small TOML file whose `kind` line says
+//! public part, an extra setup contributor's signing key and public part, a voter's
+//! credential. Each is a small TOML file whose `kind` line says
 //! what it is, so that passing the wrong file gives a clear error.
 
 use std::path::Path;
@@ -17,6 +18,8 @@ const AUTHORITY_KIND: &str = "urna-authority-key";
 const TRUSTEE_KIND: &str = "urna-trustee-key";
 const TRUSTEE_PUBLIC_KIND: &str = "urna-trustee-public";
 const CREDENTIAL_KIND: &str = "urna-voter-credential";
+const CONTRIBUTOR_KIND: &str = "urna-contributor-key";
+const CONTRIBUTOR_PUBLIC_KIND: &str = "urna-contributor-public";
 
 #[derive(Deserialize)]
 struct KindOnly {
@@ -176,8 +179,12 @@ pub fn write_trustee(dir: &Path, keys: &TrusteeKeys) -> Result<()> {
 
 /// Reads a trustee's secret keys from `dir/trustee.key`.
 pub fn read_trustee(dir: &Path) -> Result<TrusteeKeys> {
-    let path = dir.join(TRUSTEE_KEY_FILE);
-    let file: TrusteeFile = read_secret_kind(&path, TRUSTEE_KIND, "a trustee key file")?;
+    read_trustee_file(&dir.join(TRUSTEE_KEY_FILE))
+}
+
+/// Reads a trustee's secret keys from the file `path` (a `trustee.key`).
+pub fn read_trustee_file(path: &Path) -> Result<TrusteeKeys> {
+    let file: TrusteeFile = read_secret_kind(path, TRUSTEE_KIND, "a trustee key file")?;
     let signing = Zeroizing::new(hex32("trustee signing key", &file.signing_key)?);
     let encryption = Zeroizing::new(hex32("trustee encryption key", &file.encryption_key)?);
     drop(Zeroizing::new(file.signing_key));
@@ -209,6 +216,134 @@ pub fn read_trustee_public(path: &Path) -> Result<TrusteePublic> {
         )?)
         .map_err(|e| anyhow::anyhow!("{}: encryption key: {e}", path.display()))?,
     })
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContributorFile {
+    kind: String,
+    signing_key: String,
+    public_key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContributorPublicFile {
+    kind: String,
+    public_key: String,
+}
+
+/// The secret file in a setup contributor's directory.
+pub const CONTRIBUTOR_KEY_FILE: &str = "contributor.key";
+/// The public file in a setup contributor's directory.
+pub const CONTRIBUTOR_PUBLIC_FILE: &str = "contributor.pub";
+
+/// Writes an extra setup contributor's signing key into `dir` (0700):
+/// `contributor.key` (0600) and `contributor.pub` (for the authority's manifest).
+pub fn write_contributor(dir: &Path, key: &SigningKey) -> Result<()> {
+    files::create_private_dir(dir)?;
+    let seed = Zeroizing::new(key.expose_seed());
+    let public_key = hex::encode(key.public_key().to_bytes());
+    let file = ContributorFile {
+        kind: CONTRIBUTOR_KIND.into(),
+        signing_key: hex::encode(*seed),
+        public_key: public_key.clone(),
+    };
+    let text = to_toml(
+        "# Urna setup-ceremony contributor signing key. SECRET: whoever holds it contributes \
+         in your name.",
+        &file,
+    )?;
+    drop(Zeroizing::new(file.signing_key));
+    files::write_secret(&dir.join(CONTRIBUTOR_KEY_FILE), text.as_bytes())?;
+    let public = ContributorPublicFile {
+        kind: CONTRIBUTOR_PUBLIC_KIND.into(),
+        public_key,
+    };
+    let text = to_toml(
+        "# Urna setup-ceremony contributor public key: give this file to the election \
+         authority, who names it in the manifest's [[setup.contributors]].",
+        &public,
+    )?;
+    files::write_public(&dir.join(CONTRIBUTOR_PUBLIC_FILE), text.as_bytes())
+}
+
+/// Reads a contributor's secret key from the file `path` (a `contributor.key`).
+pub fn read_contributor_file(path: &Path) -> Result<SigningKey> {
+    let file: ContributorFile =
+        read_secret_kind(path, CONTRIBUTOR_KIND, "a setup contributor key file")?;
+    let seed = Zeroizing::new(hex32("contributor signing key", &file.signing_key)?);
+    drop(Zeroizing::new(file.signing_key));
+    let key = SigningKey::from_seed(&seed);
+    if hex::encode(key.public_key().to_bytes()) != file.public_key.to_ascii_lowercase() {
+        bail!(
+            "{}: the public key does not match the signing key (damaged file)",
+            path.display()
+        );
+    }
+    Ok(key)
+}
+
+/// Reads a contributor's public file (`contributor.pub`).
+pub fn read_contributor_public(path: &Path) -> Result<PublicKey> {
+    let text = files::read_small(path, "setup contributor public key file")?;
+    let file: ContributorPublicFile = parse_kind(
+        &text,
+        path,
+        CONTRIBUTOR_PUBLIC_KIND,
+        "a setup contributor public key file",
+    )?;
+    PublicKey::from_bytes(&hex32("public key", &file.public_key)?)
+        .map_err(|e| anyhow::anyhow!("{}: public key: {e}", path.display()))
+}
+
+/// Whose signing key a file holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// The election authority's (`authority.key`).
+    Authority,
+    /// A trustee's (`trustee.key`), with the trustee's name.
+    Trustee(String),
+    /// An extra setup contributor's (`contributor.key`).
+    Contributor,
+}
+
+/// Reads the signing key of an authority, trustee or contributor key file, chosen by its
+/// `kind` line. A directory stands for the `trustee.key` or `contributor.key` in it.
+pub fn read_any_signing_key(path: &Path) -> Result<(KeyOwner, SigningKey)> {
+    let path = if path.is_dir() {
+        let trustee = path.join(TRUSTEE_KEY_FILE);
+        let contributor = path.join(CONTRIBUTOR_KEY_FILE);
+        match (trustee.is_file(), contributor.is_file()) {
+            (true, false) => trustee,
+            (false, true) => contributor,
+            (true, true) => bail!(
+                "{} holds both a {TRUSTEE_KEY_FILE} and a {CONTRIBUTOR_KEY_FILE}: name the file",
+                path.display()
+            ),
+            (false, false) => bail!(
+                "{} is a directory without a {TRUSTEE_KEY_FILE} or {CONTRIBUTOR_KEY_FILE}",
+                path.display()
+            ),
+        }
+    } else {
+        path.to_path_buf()
+    };
+    let what = "an authority, trustee or setup contributor key file";
+    let text = files::read_small(&path, "key file")?;
+    let kind: KindOnly = toml::from_str(&text).map_err(|_| {
+        anyhow::anyhow!("{} is not {what} (not a TOML file of urna)", path.display())
+    })?;
+    match kind.kind.as_deref() {
+        Some(AUTHORITY_KIND) => Ok((KeyOwner::Authority, read_authority(&path)?)),
+        Some(TRUSTEE_KIND) => {
+            let keys = read_trustee_file(&path)?;
+            Ok((KeyOwner::Trustee(keys.name), keys.signing))
+        }
+        Some(CONTRIBUTOR_KIND) => Ok((KeyOwner::Contributor, read_contributor_file(&path)?)),
+        Some(k) => bail!("{} is a {k} file, not {what}", path.display()),
+        None => bail!("{} is not {what} (it has no `kind` line)", path.display()),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -336,5 +471,67 @@ mod tests {
         let c2 = dir.path().join("v2.credential");
         files::write_secret(&c2, tampered.as_bytes()).unwrap();
         assert!(read_credential(&c2).is_err());
+    }
+
+    #[test]
+    fn contributor_files_and_any_signing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("c");
+        let key = SigningKey::generate(&mut OsRng);
+        write_contributor(&c, &key).unwrap();
+        assert_eq!(
+            read_contributor_public(&c.join(CONTRIBUTOR_PUBLIC_FILE)).unwrap(),
+            key.public_key()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let m = std::fs::metadata(c.join(CONTRIBUTOR_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(m & 0o777, 0o600);
+        }
+        // By file and by directory.
+        for p in [c.join(CONTRIBUTOR_KEY_FILE), c.clone()] {
+            let (owner, k) = read_any_signing_key(&p).unwrap();
+            assert_eq!(owner, KeyOwner::Contributor);
+            assert_eq!(k.public_key(), key.public_key());
+        }
+        let a = dir.path().join("authority.key");
+        let authority = SigningKey::generate(&mut OsRng);
+        write_authority(&a, &authority).unwrap();
+        let (owner, k) = read_any_signing_key(&a).unwrap();
+        assert_eq!(owner, KeyOwner::Authority);
+        assert_eq!(k.public_key(), authority.public_key());
+        let t = dir.path().join("t");
+        let signing = SigningKey::generate(&mut OsRng);
+        let public = signing.public_key();
+        write_trustee(
+            &t,
+            &TrusteeKeys {
+                name: "T".into(),
+                signing,
+                encryption: EncryptionSecretKey::generate(&mut OsRng),
+            },
+        )
+        .unwrap();
+        let (owner, k) = read_any_signing_key(&t).unwrap();
+        assert_eq!(owner, KeyOwner::Trustee("T".into()));
+        assert_eq!(k.public_key(), public);
+        // Public files are not signing keys; a public file is not a contributor's.
+        let err = read_any_signing_key(&c.join(CONTRIBUTOR_PUBLIC_FILE))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("urna-contributor-public file, not"), "{err}");
+        let err = read_contributor_public(&t.join(TRUSTEE_PUBLIC_FILE))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("not a setup contributor public key file"),
+            "{err}"
+        );
     }
 }

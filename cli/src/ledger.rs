@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use anyhow::{anyhow, bail, ensure, Context as _, Result};
 use urna_circuits::ElectionId;
 use urna_log::{leaf_hash, Checkpoint, Hash, MerkleTree, NoteVerifier};
-use urna_protocol::board::{BoardEntry, Payload};
+use urna_protocol::board::{BoardEntry, Payload, SetupKeys};
 use urna_protocol::codec::{Canonical, Decode, Reader, MAX_OBJECT_BYTES};
 use urna_protocol::dkg::{Complaint, DealerMessage, DkgContext, DkgOutcome};
 use urna_protocol::elgamal::ElectionPublicKey;
@@ -100,6 +100,14 @@ impl Election {
         entry
             .verify_signature(&manifest)
             .map_err(|err| anyhow!("the manifest entry is not signed by its authority: {err}"))?;
+        if let Some(mode) = &summary.setup_mode {
+            let ceremony = manifest.setup.is_ceremony();
+            ensure!(
+                (mode == "ceremony") == ceremony,
+                "the board reports setup mode {mode:?} for an election whose manifest says {}",
+                if ceremony { "ceremony" } else { "fixed-keys" }
+            );
+        }
         let manifest_hash = manifest.manifest_hash();
         ensure!(
             hex::encode(manifest_hash).eq_ignore_ascii_case(&summary.manifest_hash),
@@ -144,6 +152,122 @@ pub async fn board_verifier(
 pub fn open_checkpoint(note: &str, origin: &str, verifier: &NoteVerifier) -> Result<Checkpoint> {
     Checkpoint::open(note.as_bytes(), origin, verifier)
         .map_err(|e| anyhow!("the board's checkpoint does not verify: {e}"))
+}
+
+/// Checks the receipt of an entry this client posted: its leaf hash is the entry's,
+/// its checkpoint is signed by the election's board, and its inclusion proof puts the
+/// entry in that checkpoint's tree.
+pub fn check_receipt_of(
+    entry: &BoardEntry,
+    receipt: &wire::Receipt,
+    origin: &str,
+    verifier: &NoteVerifier,
+) -> Result<()> {
+    use urna_protocol::codec::Canonical as _;
+    let leaf = hash32("leaf hash", &receipt.leaf_hash)?;
+    ensure!(
+        leaf == leaf_hash(&entry.to_canonical_bytes()),
+        "the board's receipt is for another entry than the one posted"
+    );
+    let checkpoint = open_checkpoint(&receipt.checkpoint, origin, verifier)?;
+    ensure!(
+        checkpoint.size() == receipt.tree_size,
+        "the receipt's sizes disagree"
+    );
+    checkpoint
+        .verify_inclusion(
+            receipt.index,
+            &leaf,
+            &hashes("inclusion proof", &receipt.inclusion_proof)?,
+        )
+        .map_err(|e| anyhow!("the board's receipt does not prove the entry is in its log: {e}"))
+}
+
+/// The Groth16 keys of an election, and where their hashes come from.
+#[derive(Clone, Debug)]
+pub struct ElectionKeys {
+    /// SHA-256 of the verifying key.
+    pub verifying_key_hash: [u8; 32],
+    /// SHA-256 of the proving key.
+    pub proving_key_hash: [u8; 32],
+    /// With a ceremony: the log index of the board's `setup-keys` entry.
+    pub setup_keys_index: Option<u64>,
+}
+
+/// The election's key hashes: from the manifest for fixed keys; for a ceremony from the
+/// board's `setup-keys` entry, read from the log and checked (leaf hash, decoding, the
+/// board's signature under the manifest's board key, kind).
+pub async fn election_keys(client: &Client, election: &Election) -> Result<ElectionKeys> {
+    if let Some((vk, pk)) = election.manifest.setup.fixed_keys() {
+        return Ok(ElectionKeys {
+            verifying_key_hash: *vk,
+            proving_key_hash: *pk,
+            setup_keys_index: None,
+        });
+    }
+    let index = election
+        .summary
+        .keys
+        .as_ref()
+        .and_then(|k| k.entry_index)
+        .ok_or_else(|| {
+            anyhow!(
+                "the setup ceremony of election {} is not closed yet: it has no keys \
+                 (see `urna ceremony status`)",
+                election.id_hex
+            )
+        })?;
+    let (_, keys) = setup_keys_entry(client, election, index).await?;
+    if let Some(k) = &election.summary.keys {
+        let said = [
+            Some(&k.verifying_key_hash),
+            Some(&k.proving_key_hash),
+            k.transcript_hash.as_ref(),
+        ];
+        let signed = [
+            keys.verifying_key_hash(),
+            keys.proving_key_hash,
+            keys.transcript_hash,
+        ];
+        ensure!(
+            said.iter()
+                .zip(signed)
+                .all(|(a, b)| a.is_some_and(|a| a.eq_ignore_ascii_case(&hex::encode(b)))),
+            "the board's election summary names other keys than its signed setup-keys entry {index}"
+        );
+    }
+    Ok(ElectionKeys {
+        verifying_key_hash: keys.verifying_key_hash(),
+        proving_key_hash: keys.proving_key_hash,
+        setup_keys_index: Some(index),
+    })
+}
+
+/// Reads log entry `index`, which must be `election`'s `setup-keys` entry signed by the
+/// board key its manifest names.
+pub async fn setup_keys_entry(
+    client: &Client,
+    election: &Election,
+    index: u64,
+) -> Result<(BoardEntry, SetupKeys)> {
+    let e: wire::Entry = client.get_json(&format!("/v1/log/entries/{index}")).await?;
+    ensure!(e.index == index, "the board answered with another entry");
+    let (_, entry) = decode_entry(&e)?;
+    ensure!(
+        entry.election_id() == &election.id,
+        "log entry {index}, named as the setup-keys entry, is for another election"
+    );
+    let Payload::SetupKeys(keys) = entry.payload() else {
+        bail!(
+            "log entry {index}, named as the setup-keys entry, is a {} entry",
+            entry.kind().name()
+        );
+    };
+    entry.verify_signature(&election.manifest).map_err(|err| {
+        anyhow!("the setup-keys entry {index} is not signed by the election's board: {err}")
+    })?;
+    let keys = keys.clone();
+    Ok((entry, keys))
 }
 
 /// Parses one hex hash.

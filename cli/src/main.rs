@@ -4,6 +4,8 @@
 //!
 //! * [`authority`]: `urna authority keygen|create|codes|freeze|open|close|tally|status`;
 //! * [`trustee`]: `urna trustee keygen|deal|check|share`;
+//! * [`ceremony`]: `urna ceremony keygen|contribute|beacon|status`, the Groth16 setup
+//!   ceremony on the board;
 //! * [`voter`]: `urna voter register|vote|check`;
 //! * [`verify`]: `urna verify`, the recount of the verifier library;
 //! * [`demo`]: `urna demo`, a whole election against an embedded board on SQLite.
@@ -16,6 +18,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod authority;
+mod ceremony;
 mod client;
 mod demo;
 mod files;
@@ -54,6 +57,9 @@ enum Command {
     /// A trustee: keys, key ceremony, decryption shares.
     #[command(subcommand)]
     Trustee(trustee::Command),
+    /// The Groth16 setup ceremony on the board: contribute, close a phase, status.
+    #[command(subcommand)]
+    Ceremony(ceremony::Command),
     /// A voter: register, vote, check a receipt.
     #[command(subcommand)]
     Voter(voter::Command),
@@ -79,6 +85,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Authority(c) => authority::run(&cli.server, c).await,
             Command::Trustee(c) => trustee::run(&cli.server, c).await,
+            Command::Ceremony(c) => ceremony::run(&cli.server, c).await,
             Command::Voter(c) => voter::run(&cli.server, c).await,
             Command::Verify(a) => verify::run(&cli.server, a).await,
             Command::Demo(a) => demo::run(a).await,

@@ -21,7 +21,9 @@ use crate::authority::{parse_code, MAX_PROVING_KEY_BYTES};
 use crate::client::{wire, Client, ClientError};
 use crate::files::{self, hex32};
 use crate::keyfiles::{self, Credential};
-use crate::ledger::{self, board_verifier, hash32, hashes, open_checkpoint, Election};
+use crate::ledger::{
+    self, board_verifier, hash32, hashes, open_checkpoint, Election, ElectionKeys,
+};
 
 /// A voter's commands.
 #[derive(Debug, Subcommand)]
@@ -45,9 +47,12 @@ pub enum Command {
         /// The credential file from `urna voter register`.
         #[arg(long, default_value = "urna.credential")]
         credential: PathBuf,
-        /// The Groth16 proving key the election names (checked against its hash).
+        /// The Groth16 proving key the election names (checked against its hash). Without
+        /// it, the key is downloaded from the board, checked against the election's keys
+        /// (the manifest's, or the board's signed setup-keys entry of a ceremony) and
+        /// kept next to the credential (in proving-keys/) for the next votes.
         #[arg(long, env = "URNA_PROVING_KEY")]
-        proving_key: PathBuf,
+        proving_key: Option<PathBuf>,
         /// A choice, `CONTEST=OPTION`, each by title or by number from 1; repeat for each
         /// option chosen. Contests not named get no selection.
         #[arg(long = "select", value_name = "CONTEST=OPTION")]
@@ -91,8 +96,18 @@ pub async fn run(server: &str, command: Command) -> Result<()> {
             receipt,
         } => {
             let client = Client::new(server)?;
+            let cache_dir = credential
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             let credential = keyfiles::read_credential(&credential)?;
-            let booth = Booth::open(&client, &credential.election_id, &proving_key).await?;
+            let source = match &proving_key {
+                Some(path) => KeySource::File(path),
+                None => KeySource::Board {
+                    cache_dir: &cache_dir,
+                },
+            };
+            let booth = Booth::open(&client, &credential.election_id, source).await?;
             let choice = parse_selections(&booth.election.manifest, &selections)?;
             let path = booth.census_path(&client, &credential).await?;
             let ballot = booth.make_ballot(&credential, &path, &choice, &mut OsRng)?;
@@ -251,15 +266,148 @@ fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
-/// Loads the proving key an election names: its SHA-256 must be the manifest's
-/// `proving_key_hash`, and the verifying key derived from it must hash to the manifest's
-/// `verifying_key_hash`.
-pub fn load_proving_key(path: &Path, election: &Election) -> Result<ProvingKey> {
+/// Where a voter's proving key comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum KeySource<'a> {
+    /// A file the voter has.
+    File(&'a Path),
+    /// The board (`GET /v1/keys/{vk_hash}/proving-key`), kept in `cache_dir/proving-keys/`.
+    Board {
+        /// The voter's directory.
+        cache_dir: &'a Path,
+    },
+}
+
+/// The directory, next to the credential, where downloaded proving keys are kept by hash.
+pub const PROVING_KEY_CACHE: &str = "proving-keys";
+/// How long a proving-key download may take (hundreds of MB at large depths; after a
+/// restart the board derives a ceremony's key again first).
+const PROVING_KEY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3 * 3600);
+
+fn keys_origin(keys: &ElectionKeys) -> String {
+    match keys.setup_keys_index {
+        Some(i) => format!("the board's signed setup-keys entry {i}"),
+        None => "the manifest".to_owned(),
+    }
+}
+
+/// The election's proving key, from a file or downloaded from the board (and cached),
+/// checked against the election's keys ([`load_proving_key`]).
+pub async fn obtain_proving_key(
+    client: &Client,
+    election: &Election,
+    source: KeySource<'_>,
+    notify: &dyn Fn(&str),
+) -> Result<ProvingKey> {
+    let keys = ledger::election_keys(client, election).await?;
+    match source {
+        KeySource::File(path) => load_proving_key(path, election, &keys),
+        KeySource::Board { cache_dir } => {
+            proving_key_from_board(client, election, &keys, cache_dir, notify).await
+        }
+    }
+}
+
+/// Downloads the election's proving key into `cache_dir/proving-keys/HASH.pk` unless it
+/// is there, accepting only bytes whose SHA-256 is the election's `proving_key_hash`.
+async fn proving_key_from_board(
+    client: &Client,
+    election: &Election,
+    keys: &ElectionKeys,
+    cache_dir: &Path,
+    notify: &dyn Fn(&str),
+) -> Result<ProvingKey> {
+    let pk_hex = hex::encode(keys.proving_key_hash);
+    let dir = cache_dir.join(PROVING_KEY_CACHE);
+    let path = dir.join(format!("{pk_hex}.pk"));
+    if path.is_file() {
+        match load_proving_key(&path, election, keys) {
+            Ok(pk) => {
+                notify(&format!("using the proving key kept in {}", path.display()));
+                return Ok(pk);
+            }
+            Err(e) => {
+                eprintln!(
+                    "warning: the kept proving key {} is not the election's ({e}); \
+                     downloading it again",
+                    path.display()
+                );
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+    }
+    files::create_private_dir(&dir)?;
+    let part = dir.join(format!("{pk_hex}.pk.part"));
+    if part.exists() {
+        std::fs::remove_file(&part).with_context(|| format!("cannot remove {}", part.display()))?;
+    }
+    notify("downloading the election's proving key from the board (checked by its hash)");
+    let spin = crate::progress::spinner("downloading the proving key");
+    let got = client
+        .download_hashed(
+            &format!(
+                "/v1/keys/{}/proving-key",
+                hex::encode(keys.verifying_key_hash)
+            ),
+            &part,
+            MAX_PROVING_KEY_BYTES,
+            PROVING_KEY_TIMEOUT,
+        )
+        .await;
+    spin.finish_and_clear();
+    let (size, sha) = match got {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            if e.downcast_ref::<ClientError>().and_then(ClientError::code) == Some("not_found") {
+                bail!(
+                    "the board does not serve the proving key of election {} (verifying key \
+                     hash {}); give it with --proving-key",
+                    election.id_hex,
+                    hex::encode(keys.verifying_key_hash)
+                );
+            }
+            return Err(e.context("downloading the proving key"));
+        }
+    };
+    if sha != keys.proving_key_hash {
+        let _ = std::fs::remove_file(&part);
+        bail!(
+            "refused the proving key the board served for election {}: its SHA-256 {} is not \
+             the proving_key_hash {} of {}",
+            election.id_hex,
+            hex::encode(sha),
+            pk_hex,
+            keys_origin(keys)
+        );
+    }
+    std::fs::rename(&part, &path)
+        .with_context(|| format!("cannot move the proving key to {}", path.display()))?;
+    notify(&format!(
+        "proving key downloaded ({size} bytes) and kept in {}",
+        path.display()
+    ));
+    load_proving_key(&path, election, keys).inspect_err(|_| {
+        let _ = std::fs::remove_file(&path);
+    })
+}
+
+/// Loads the proving key at `path` for an election whose keys are `keys`: its SHA-256
+/// must be `proving_key_hash`, the verifying key derived from it must hash to
+/// `verifying_key_hash`, and its depth must be the census depth.
+pub fn load_proving_key(
+    path: &Path,
+    election: &Election,
+    keys: &ElectionKeys,
+) -> Result<ProvingKey> {
     let m = &election.manifest;
+    let origin = keys_origin(keys);
     let bytes = files::read_large(path, "proving key", MAX_PROVING_KEY_BYTES)?;
-    let pk = ProvingKey::from_bytes_trusted(&bytes, &m.proving_key_hash).map_err(|e| {
+    let pk = ProvingKey::from_bytes_trusted(&bytes, &keys.proving_key_hash).map_err(|e| {
         anyhow!(
-            "the proving key {} is not the one election {} names (its proving_key_hash): {e}",
+            "the proving key {} is not the one election {} names (the proving_key_hash of \
+             {origin}): {e}",
             path.display(),
             election.id_hex
         )
@@ -268,12 +416,12 @@ pub fn load_proving_key(path: &Path, election: &Election) -> Result<ProvingKey> 
         .verifying_key()
         .map_err(|e| anyhow!("proving key {}: {e}", path.display()))?;
     ensure!(
-        vk.verifying_key_hash() == m.verifying_key_hash,
-        "the proving key {} does not follow the manifest: its verifying key hash {} is not \
-         the manifest's verifying_key_hash {}",
+        vk.verifying_key_hash() == keys.verifying_key_hash,
+        "the proving key {} does not follow the election's keys: its verifying key hash {} \
+         is not the verifying_key_hash {} of {origin}",
         path.display(),
         hex::encode(vk.verifying_key_hash()),
-        hex::encode(m.verifying_key_hash)
+        hex::encode(keys.verifying_key_hash)
     );
     ensure!(
         pk.depth() == m.census_depth,
@@ -282,6 +430,22 @@ pub fn load_proving_key(path: &Path, election: &Election) -> Result<ProvingKey> 
         m.census_depth
     );
     Ok(pk)
+}
+
+/// Refuses an election that is not open for voting.
+fn check_open(election: &Election) -> Result<()> {
+    match election.summary.phase.as_str() {
+        "open" => Ok(()),
+        "setup" | "frozen" => bail!(
+            "election {} is not open for voting yet (phase {})",
+            election.id_hex,
+            election.summary.phase
+        ),
+        other => bail!(
+            "voting in election {} is closed (phase {other})",
+            election.id_hex
+        ),
+    }
 }
 
 /// Everything needed to make and cast ballots in one open election.
@@ -300,14 +464,15 @@ pub struct Booth {
 }
 
 impl Booth {
-    /// Reads the election, checks it is open, loads and checks the proving key.
+    /// Reads the election, checks it is open, obtains and checks the proving key.
     pub async fn open(
         client: &Client,
         id: &urna_circuits::ElectionId,
-        proving_key: &Path,
+        proving_key: KeySource<'_>,
     ) -> Result<Booth> {
         let election = Election::fetch(client, id).await?;
-        let pk = load_proving_key(proving_key, &election)?;
+        check_open(&election)?;
+        let pk = obtain_proving_key(client, &election, proving_key, &|m| println!("{m}")).await?;
         Self::with_key(client, election, Arc::new(pk)).await
     }
 
@@ -317,18 +482,7 @@ impl Booth {
         election: Election,
         proving_key: Arc<ProvingKey>,
     ) -> Result<Booth> {
-        match election.summary.phase.as_str() {
-            "open" => {}
-            "setup" | "frozen" => bail!(
-                "election {} is not open for voting yet (phase {})",
-                election.id_hex,
-                election.summary.phase
-            ),
-            other => bail!(
-                "voting in election {} is closed (phase {other})",
-                election.id_hex
-            ),
-        }
+        check_open(&election)?;
         let root_hex = election
             .summary
             .census_root
