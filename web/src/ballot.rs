@@ -27,12 +27,16 @@ pub const AUDIT_FORMAT: &str = "urna-audit/v1";
 /// Largest audit file accepted, in bytes.
 pub const MAX_AUDIT_BYTES: usize = 4 << 20;
 
-/// Loads the proving key after checking SHA-256 of its bytes against the manifest's
-/// `proving_key_hash`, skipping the (slow in wasm) point checks, and checks that it
-/// proves for the election's census depth and verifying key.
+/// Loads the proving key after checking SHA-256 of its bytes against the election's
+/// `proving_key_hash` (the manifest's, or its ceremony's `setup-keys` entry's), skipping
+/// the (slow in wasm) point checks, and checks that it proves for the election's census
+/// depth and verifying key.
 pub fn load_proving_key(bytes: &[u8], election: &Election) -> Result<ProvingKey, WebError> {
     let manifest = election.manifest();
-    let pk = ProvingKey::from_bytes_trusted(bytes, &manifest.proving_key_hash)
+    let (vk_hash, pk_hash) = election.key_hashes().ok_or_else(|| {
+        WebError::ProvingKey("the election's setup ceremony has not fixed its keys yet".into())
+    })?;
+    let pk = ProvingKey::from_bytes_trusted(bytes, &pk_hash)
         .map_err(|e| WebError::ProvingKey(e.to_string()))?;
     if pk.depth() != manifest.census_depth {
         return Err(WebError::ProvingKey(format!(
@@ -41,9 +45,9 @@ pub fn load_proving_key(bytes: &[u8], election: &Election) -> Result<ProvingKey,
             manifest.census_depth
         )));
     }
-    if pk.verifying_key()?.verifying_key_hash() != manifest.verifying_key_hash {
+    if pk.verifying_key()?.verifying_key_hash() != vk_hash {
         return Err(WebError::ProvingKey(
-            "its verifying key is not the manifest's".into(),
+            "its verifying key is not the election's".into(),
         ));
     }
     Ok(pk)

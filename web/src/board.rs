@@ -49,6 +49,26 @@ pub fn describe_entry(
         },
         Payload::DecryptionShares(s) => format!("decryption shares of trustee {}", s.trustee()),
         Payload::Tally(t) => format!("tally of {} ballots", t.result.ballots()),
+        Payload::SetupPhase1(c) | Payload::SetupPhase2(c) => {
+            let phase = if entry.kind() == urna_protocol::board::EntryKind::SetupPhase1 {
+                1
+            } else {
+                2
+            };
+            let what = if c.data.first() == Some(&1) {
+                "beacon contribution"
+            } else {
+                "contribution"
+            };
+            format!(
+                "setup ceremony: phase-{phase} {what} by contributor {}",
+                c.contributor
+            )
+        }
+        Payload::SetupKeys(k) => format!(
+            "setup ceremony closed: verifying key {}",
+            hex::encode(k.verifying_key_hash())
+        ),
     };
     Ok(EntryView {
         kind: entry.kind().name(),

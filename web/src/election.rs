@@ -14,11 +14,14 @@ use crate::error::{from_hex, hex32, WebError};
 
 /// An election's manifest, checked: read from the manifest board entry, which must be
 /// of kind `manifest`, of the expected election, and signed by the authority key the
-/// manifest names.
+/// manifest names. For an election with a setup ceremony, the Groth16 key hashes come
+/// from the board's `setup-keys` entry ([`Election::set_setup_keys`], PROTOCOL 14.10).
 #[derive(Clone, Debug)]
 pub struct Election {
     manifest: Manifest,
     manifest_hash: [u8; 32],
+    /// `(verifying_key_hash, proving_key_hash)` from the checked `setup-keys` entry.
+    ceremony_keys: Option<([u8; 32], [u8; 32])>,
 }
 
 /// What the pages show of a manifest ([`Election::summary`]).
@@ -38,10 +41,14 @@ pub struct ElectionSummary {
     pub census_depth: u32,
     /// Hex manifest hash.
     pub manifest_hash: String,
-    /// Hex SHA-256 of the Groth16 verifying key.
-    pub verifying_key_hash: String,
+    /// Where the keys come from: `fixed-keys` (the manifest names them) or `ceremony`
+    /// (the board's `setup-keys` entry).
+    pub setup_mode: String,
+    /// Hex SHA-256 of the Groth16 verifying key; `None` while a ceremony has not closed
+    /// (or its `setup-keys` entry was not given).
+    pub verifying_key_hash: Option<String>,
     /// Hex SHA-256 of the Groth16 proving key (checked before the key is loaded).
-    pub proving_key_hash: String,
+    pub proving_key_hash: Option<String>,
 }
 
 /// One contest of [`ElectionSummary`].
@@ -78,7 +85,44 @@ impl Election {
         Ok(Self {
             manifest_hash: manifest.manifest_hash(),
             manifest: manifest.clone(),
+            ceremony_keys: None,
         })
+    }
+
+    /// Takes the Groth16 key hashes of a ceremony election from the board's `setup-keys`
+    /// entry (canonical bytes), after checking its kind, its election and the board's
+    /// signature under the key the manifest names (PROTOCOL 9.5, 14.10). Refused for an
+    /// election whose manifest fixes the keys.
+    pub fn set_setup_keys(&mut self, entry: &[u8]) -> Result<(), WebError> {
+        if !self.manifest.setup.is_ceremony() {
+            return Err(WebError::UnexpectedEntry(
+                "this election's keys are fixed by its manifest".into(),
+            ));
+        }
+        let entry = BoardEntry::from_canonical_bytes(entry)?;
+        if *entry.election_id() != self.manifest.election_id {
+            return Err(WebError::UnexpectedEntry(
+                "the setup-keys entry is for another election".into(),
+            ));
+        }
+        let Payload::SetupKeys(keys) = entry.payload() else {
+            return Err(WebError::UnexpectedEntry(format!(
+                "expected a setup-keys entry, got a {} entry",
+                entry.kind().name()
+            )));
+        };
+        entry.verify_signature(&self.manifest)?;
+        self.ceremony_keys = Some((keys.verifying_key_hash(), keys.proving_key_hash));
+        Ok(())
+    }
+
+    /// The election's `(verifying_key_hash, proving_key_hash)`: the manifest's, or the
+    /// checked `setup-keys` entry's; `None` while a ceremony's keys are unknown.
+    pub fn key_hashes(&self) -> Option<([u8; 32], [u8; 32])> {
+        match self.manifest.setup.fixed_keys() {
+            Some((vk, pk)) => Some((*vk, *pk)),
+            None => self.ceremony_keys,
+        }
     }
 
     /// The manifest.
@@ -116,10 +160,13 @@ impl Election {
             closes_at: m.closes_at,
             census_depth: m.census_depth,
             manifest_hash: hex::encode(self.manifest_hash),
-            setup: urna_protocol::manifest::Setup::Keys {
-                verifying_key_hash: hex::encode(m.verifying_key_hash),
-                proving_key_hash: hex::encode(m.proving_key_hash),
+            setup_mode: if m.setup.is_ceremony() {
+                "ceremony".into()
+            } else {
+                "fixed-keys".into()
             },
+            verifying_key_hash: self.key_hashes().map(|(vk, _)| hex::encode(vk)),
+            proving_key_hash: self.key_hashes().map(|(_, pk)| hex::encode(pk)),
         }
     }
 

@@ -42,7 +42,15 @@ impl Election {
             .map_err(js)
     }
 
-    /// The manifest as JSON (title, contests, window, depth, hashes).
+    /// Takes the Groth16 key hashes of a ceremony election from the board's `setup-keys`
+    /// entry (hex canonical bytes; kind, election and board signature checked).
+    #[wasm_bindgen(js_name = setSetupKeys)]
+    pub fn set_setup_keys(&mut self, entry_hex: &str) -> Result<(), JsError> {
+        let bytes = from_hex("setup-keys entry", entry_hex).map_err(js)?;
+        self.0.set_setup_keys(&bytes).map_err(js)
+    }
+
+    /// The manifest as JSON (title, contests, window, depth, setup mode, key hashes).
     pub fn summary(&self) -> Result<String, JsError> {
         json(&self.0.summary())
     }

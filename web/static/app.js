@@ -104,9 +104,18 @@ async function election(id) {
     const checked = wasmCall(() => urna.Election.fromEntry(entry.entry, id));
     const board = await api("/v1/board");
     wasmCall(() => checked.checkBoardKey(board.vkey));
-    ctx = { id, manifestEntry: entry.entry, election: checked,
+    ctx = { id, manifestEntry: entry.entry, election: checked, setupKeysEntry: null,
       manifest: JSON.parse(wasmCall(() => checked.summary())), vkey: board.vkey };
     contexts.set(id, ctx);
+  }
+  // A ceremony election's key hashes come from the board's signed setup-keys entry
+  // (checked in wasm against the board key the manifest names), never from its status.
+  if (ctx.manifest.setup_mode === "ceremony" && !ctx.setupKeysEntry && status.keys
+      && status.keys.entry_index != null) {
+    const keysEntry = await api(`/v1/log/entries/${status.keys.entry_index}`);
+    wasmCall(() => ctx.election.setSetupKeys(keysEntry.entry));
+    ctx.setupKeysEntry = keysEntry.entry;
+    ctx.manifest = JSON.parse(wasmCall(() => ctx.election.summary()));
   }
   ctx.status = status;
   return ctx;
@@ -367,12 +376,13 @@ async function voteView(id) {
       throw e;
     }
     const electionKey = await ceremonyKey(fresh);
+    if (!fresh.manifest.verifying_key_hash) throw new Failure("voting_not_open", "the election's setup ceremony has not fixed its keys yet");
     const t0 = performance.now();
     progress.replaceChildren(h("progress", { "aria-label": "Preparing your ballot" }), h("p", { id: "stage", text: STAGES.key }));
     const ready = await ask({
-      type: "ballot", manifestEntry: ctx.manifestEntry, electionId: id,
-      electionKey, credential, censusRoot: census.root, path: census.path,
-      selections, pkUrl: `/v1/keys/${ctx.manifest.verifying_key_hash}/proving-key`,
+      type: "ballot", manifestEntry: fresh.manifestEntry, setupKeysEntry: fresh.setupKeysEntry,
+      electionId: id, electionKey, credential, censusRoot: census.root, path: census.path,
+      selections, pkUrl: `/v1/keys/${fresh.manifest.verifying_key_hash}/proving-key`,
     }, (m) => { const s = $("#stage"); if (s) s.textContent = STAGES[m.stage] || m.stage; });
     const clickToReady = performance.now() - t0;
     window.urnaTimings = { ...ready.timings, clickToReadyMs: clickToReady };

@@ -1,10 +1,11 @@
 // The ballot worker: loads the proving key (cached in the Cache API after its hash
 // matched the manifest), encrypts, and makes the validity and eligibility proofs,
 // off the page's thread so the page stays responsive. Messages in:
-//   {type: "ballot", manifestEntry, electionId, electionKey, credential, censusRoot, path,
-//    selections, pkUrl}
+//   {type: "ballot", manifestEntry, setupKeysEntry, electionId, electionKey, credential,
+//    censusRoot, path, selections, pkUrl}
 //   {type: "audit"}  (reveals the last prepared ballot; it can then never be cast)
-//   {type: "warm", manifestEntry, electionId, pkUrl}  (load the key early)
+//   {type: "warm", manifestEntry, setupKeysEntry, electionId, pkUrl}  (load the key early)
+// setupKeysEntry: the board's setup-keys entry (hex) of a ceremony election, else null.
 // Messages out: {type: "progress", stage}, {type: "ready", ...}, {type: "audit", audit},
 // {type: "error", message}.
 import init, * as urna from "./pkg/urna_web.js";
@@ -13,6 +14,12 @@ const CACHE = "urna-proving-keys-v1";
 let ready = null;
 let prover = null; // {url, prover}
 let prepared = null;
+
+function electionOf(m) {
+  const election = urna.Election.fromEntry(m.manifestEntry, m.electionId);
+  if (m.setupKeysEntry) election.setSetupKeys(m.setupKeysEntry);
+  return election;
+}
 
 async function wasm() {
   if (!ready) ready = init({ module_or_path: new URL("./pkg/urna_web_bg.wasm", import.meta.url) });
@@ -54,12 +61,12 @@ self.onmessage = async (ev) => {
   try {
     await wasm();
     if (m.type === "warm") {
-      const election = urna.Election.fromEntry(m.manifestEntry, m.electionId);
+      const election = electionOf(m);
       self.postMessage({ type: "progress", stage: "key" });
       const key = await loadProver(election, m.pkUrl);
       self.postMessage({ type: "warmed", keyMs: key.ms, cached: key.cached });
     } else if (m.type === "ballot") {
-      const election = urna.Election.fromEntry(m.manifestEntry, m.electionId);
+      const election = electionOf(m);
       const t0 = performance.now();
       self.postMessage({ type: "progress", stage: "key" });
       const key = await loadProver(election, m.pkUrl);

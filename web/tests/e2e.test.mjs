@@ -244,6 +244,37 @@ async function flow() {
   void c4;
 }
 
+test("a ceremony election: keys from the board's setup-keys entry", { skip: TIMING }, async () => {
+  // The driver runs the setup ceremony on the board (trustees contribute, the authority
+  // closes each phase with a beacon); the page must read the key hashes from the
+  // board-signed setup-keys entry and prove with the key the ceremony derived.
+  const setup = driver("c.json", "setup", "1", "Ceremony election", "ceremony");
+  const id = setup.election_id;
+  const page = await newPage();
+  try {
+    await register(page, id, setup.codes[0]);
+    await page.locator("#registered").waitFor();
+    driver("c.json", "freeze");
+    driver("c.json", "open");
+    await go(page, `#/e/${id}/vote`);
+    await page.locator("#credential-ok").waitFor();
+    await page.check("#c0o0");
+    const code = await prepare(page);
+    await page.click("#cast");
+    await page.locator("#verified-0").waitFor({ timeout: 60_000 });
+    assert.equal((await page.textContent(".receipt .code")).trim(), code);
+    await shot(page, "17-ceremony-election-receipt");
+    const status = await (await fetch(`${URL_}/v1/elections/${id}`)).json();
+    await go(page, `#/e/${id}/board/${status.manifest_index}`);
+    await page.locator("#board-table").waitFor();
+    const board = await page.textContent("#board-table");
+    assert.ok(board.includes("setup ceremony closed"), board);
+    assert.ok(board.includes(code));
+    await shot(page, "18-ceremony-board");
+    assert.deepEqual(page.external, [], "no request leaves the board");
+  } catch (e) { await failShots(); throw e; }
+});
+
 test("timing: click to ballot ready (depth 20)", { skip: !TIMING }, async () => {
   const setup = driver("t.json", "setup", "2", "Timing election");
   const id = setup.election_id;

@@ -582,3 +582,63 @@ fn election_key_is_recomputed_from_the_ceremony() {
         "decode"
     );
 }
+
+/// A ceremony election (PROTOCOL 14.10): the browser knows its key hashes only from the
+/// board's `setup-keys` entry, signed by the board key the manifest names; until then no
+/// proving key loads, and an entry signed by anyone else, of another kind or for a
+/// fixed-keys election is refused.
+#[test]
+fn ceremony_keys_come_from_the_boards_setup_keys_entry() {
+    use urna_protocol::board::SetupKeys;
+    use urna_protocol::manifest::Setup;
+    let f = fixture();
+    let board = SigningKey::from_seed(&BOARD_SEED);
+    let mut manifest = f.election.manifest().clone();
+    manifest.setup = Setup::Ceremony {
+        contributors: Vec::new(),
+    };
+    let id = manifest.election_id;
+    let entry = BoardEntry::signed(id, Payload::Manifest(manifest), &f.authority)
+        .unwrap()
+        .to_canonical_bytes();
+    let mut election = Election::from_manifest_entry(&entry, &id).unwrap();
+    let summary = election.summary();
+    assert_eq!(summary.setup_mode, "ceremony");
+    assert_eq!(summary.verifying_key_hash, None);
+    let pk_bytes = keys().0.to_bytes().unwrap();
+    assert!(load_proving_key(&pk_bytes, &election).is_err());
+
+    let payload = Payload::SetupKeys(SetupKeys {
+        verifying_key: keys().1.clone(),
+        proving_key_hash: keys().0.proving_key_hash(),
+        transcript_hash: [7; 32],
+    });
+    // Signed by the authority, not the board: refused.
+    let forged = BoardEntry::signed(id, payload.clone(), &f.authority)
+        .unwrap()
+        .to_canonical_bytes();
+    assert!(election.set_setup_keys(&forged).is_err());
+    // Another kind of entry: refused.
+    assert!(election.set_setup_keys(&f.dealer_entries[0]).is_err());
+    // The board's entry: the hashes are known and the key loads.
+    let good = BoardEntry::signed(id, payload.clone(), &board)
+        .unwrap()
+        .to_canonical_bytes();
+    election.set_setup_keys(&good).unwrap();
+    let summary = election.summary();
+    assert_eq!(
+        summary.verifying_key_hash,
+        Some(hex::encode(keys().1.verifying_key_hash()))
+    );
+    assert_eq!(
+        summary.proving_key_hash,
+        Some(hex::encode(keys().0.proving_key_hash()))
+    );
+    load_proving_key(&pk_bytes, &election).unwrap();
+    // A fixed-keys election takes no setup-keys entry.
+    let mut fixed = f.election.clone();
+    let other = BoardEntry::signed(f.election.id(), payload, &board)
+        .unwrap()
+        .to_canonical_bytes();
+    assert!(fixed.set_setup_keys(&other).is_err());
+}

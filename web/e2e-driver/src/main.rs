@@ -6,7 +6,10 @@
 //! use the `urna` CLI.
 //!
 //! ```text
-//! urna-web-e2e-driver SERVER STATE setup CODES   # manifest, key ceremony, codes (JSON out)
+//! urna-web-e2e-driver SERVER STATE setup CODES [TITLE [ceremony]]
+//!                                      # manifest, key ceremony, codes (JSON out); with
+//!                                      # `ceremony`, a setup ceremony on the board instead
+//!                                      # of the board's dev keys (PROTOCOL 14.10)
 //! urna-web-e2e-driver SERVER STATE freeze|open|close|tally
 //! ```
 
@@ -147,7 +150,52 @@ fn dkg(k: &mut Keys, manifest: &Manifest) -> Result<(DkgContext, Vec<DealerMessa
     Ok((ctx, msgs))
 }
 
-fn setup(client: &Client, path: &str, codes: usize, title: &str) -> Result<()> {
+/// Runs the election's setup ceremony on the board (PROTOCOL 14.10): both trustees
+/// contribute to phase 1, trustee 1 to phase 2, the authority closes each phase with a
+/// beacon; returns the keys the board's `setup-keys` entry names.
+fn ceremony(client: &Client, k: &Keys) -> Result<()> {
+    let id = hex::encode(k.id.to_bytes());
+    let state = |client: &Client| -> Result<urna_ceremony::ContributionState> {
+        let bytes = client.get_bytes(&format!("/v1/elections/{id}/setup/state"))?;
+        Ok(urna_ceremony::ContributionState::from_bytes(&bytes)?)
+    };
+    let post = |phase: u8, contributor: u32, data: Vec<u8>, key: &SigningKey| -> Result<()> {
+        let c = urna_protocol::board::SetupContribution { contributor, data };
+        let payload = if phase == 1 {
+            Payload::SetupPhase1(c)
+        } else {
+            Payload::SetupPhase2(c)
+        };
+        client.post(
+            &format!("/v1/elections/{id}/setup/phase{phase}"),
+            &signed(k, payload, key)?,
+        )?;
+        Ok(())
+    };
+    let mut rng = rand::rngs::OsRng;
+    for (phase, trustees) in [(1u8, TRUSTEES), (2, 1)] {
+        for t in 0..trustees {
+            let (data, _) = state(client)?.contribute(&mut rng)?;
+            post(phase, t + 1, data, &k.trustee_signing[t as usize])?;
+        }
+        // The beacon value: the hash of the board's latest signed checkpoint, which
+        // covers the phase's last contribution.
+        let checkpoint = client.get_bytes("/v1/log/checkpoint")?;
+        let value: [u8; 32] = sha2::Sha256::digest(&checkpoint).into();
+        let beacon = urna_ceremony::Beacon::new(&value, 10)?;
+        let (data, _) = state(client)?.contribute_beacon(&beacon)?;
+        post(phase, 0, data, &k.authority)?;
+    }
+    Ok(())
+}
+
+fn setup(
+    client: &Client,
+    path: &str,
+    codes: usize,
+    title: &str,
+    with_ceremony: bool,
+) -> Result<()> {
     let seed = u64::from_le_bytes(rand::random::<[u8; 8]>());
     let mut k = keys(seed)?;
     let board = client.get("/v1/board")?;
@@ -196,9 +244,15 @@ fn setup(client: &Client, path: &str, codes: usize, title: &str) -> Result<()> {
         threshold: TRUSTEES,
         authority_key: k.authority.public_key(),
         board_key,
-        setup: urna_protocol::manifest::Setup::Keys {
-            verifying_key_hash: vk_hash,
-            proving_key_hash: pk_hash,
+        setup: if with_ceremony {
+            urna_protocol::manifest::Setup::Ceremony {
+                contributors: Vec::new(),
+            }
+        } else {
+            urna_protocol::manifest::Setup::Keys {
+                verifying_key_hash: vk_hash,
+                proving_key_hash: pk_hash,
+            }
         },
     };
     let id = hex::encode(k.id.to_bytes());
@@ -206,6 +260,9 @@ fn setup(client: &Client, path: &str, codes: usize, title: &str) -> Result<()> {
         "/v1/elections",
         &signed(&k, Payload::Manifest(manifest.clone()), &k.authority)?,
     )?;
+    if with_ceremony {
+        ceremony(client, &k)?;
+    }
     let (_, msgs) = dkg(&mut k, &manifest)?;
     for m in &msgs {
         let i = m.dealer() as usize - 1;
@@ -293,7 +350,7 @@ fn tally(client: &Client, s: &State, k: &mut Keys) -> Result<()> {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: urna-web-e2e-driver SERVER STATE (setup CODES [TITLE] | freeze | open | close | tally)";
+    let usage = "usage: urna-web-e2e-driver SERVER STATE (setup CODES [TITLE [ceremony]] | freeze | open | close | tally)";
     let (Some(server), Some(state), Some(cmd)) = (args.get(1), args.get(2), args.get(3)) else {
         bail!(usage);
     };
@@ -310,7 +367,12 @@ fn main() -> Result<()> {
             .parse()
             .context("CODES")?;
         let title = args.get(5).map_or("Student council 2026", String::as_str);
-        return setup(&client, state, codes, title);
+        let with_ceremony = match args.get(6).map(String::as_str) {
+            None => false,
+            Some("ceremony") => true,
+            Some(other) => bail!("unknown setup option {other}; {usage}"),
+        };
+        return setup(&client, state, codes, title, with_ceremony);
     }
     let (s, mut k) = load(&client, state)?;
     let id = hex::encode(k.id.to_bytes());
