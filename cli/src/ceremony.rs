@@ -453,7 +453,8 @@ async fn post(
                         s.hash
                             .as_deref()
                             .is_some_and(|h| h.eq_ignore_ascii_case(&hex::encode(state.binding))),
-                        "{MEANWHILE}"
+                        "someone contributed while the beacon was being prepared (nothing was \
+                         posted); run the command again"
                     );
                     let last = s
                         .contributions
