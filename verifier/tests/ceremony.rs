@@ -456,3 +456,12 @@ fn ballot_proved_with_other_keys() {
         VerifyError::InvalidBallot(_)
     );
 }
+
+/// Writes the ceremony board's export to `$URNA_VERIFY_DUMP` (for trying the CLI by hand).
+#[test]
+#[ignore = "writes a file; run by hand"]
+fn dump_ceremony_export() {
+    let path = std::env::var("URNA_VERIFY_DUMP").expect("set URNA_VERIFY_DUMP");
+    let f = ceremony_fixture();
+    std::fs::write(path, f.export(&f.lines)).unwrap();
+}
