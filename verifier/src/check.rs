@@ -1,7 +1,8 @@
 //! The second pass (PROTOCOL 13.3, checks 10 onwards): every entry of the election, in
 //! log order, against the protocol: decoding, the manifest, signatures, the phase rules,
-//! the key ceremony, registration and the census, ballots with the nullifier rule, the
-//! aggregate, decryption shares and the tally.
+//! the Groth16 setup ceremony (PROTOCOL 14.10, in [`crate::setup`]), the key ceremony,
+//! registration and the census, ballots with the nullifier rule, the aggregate,
+//! decryption shares and the tally.
 //!
 //! Memory stays bounded as the board grows: ballots are held only in one pending chunk
 //! (verified together, then dropped); what is kept per ballot is a 16-byte fingerprint
@@ -13,18 +14,21 @@ use std::io::BufRead;
 use rand_core::OsRng;
 use urna_circuits::{CensusRoot, CensusTree, PreparedVerifyingKey};
 use urna_protocol::ballot::{verify_ballots, Ballot};
-use urna_protocol::board::{BoardEntry, EntryKind, Payload, RegistrationCode};
+use urna_protocol::board::{
+    BoardEntry, EntryKind, Payload, RegistrationCode, SetupContribution, SetupKeys,
+};
 use urna_protocol::codec::Canonical;
 use urna_protocol::dkg::{Complaint, DealerMessage, DkgContext, DkgOutcome};
 use urna_protocol::elgamal::ElectionPublicKey;
-use urna_protocol::manifest::Manifest;
+use urna_protocol::manifest::{Manifest, Setup};
 use urna_protocol::tally::{verify_tally, Aggregate, Tally, TallyContext, TrusteeShares};
 use urna_protocol::VerificationError;
 
 use crate::error::{Failure, VerifyError};
 use crate::export::{ballot_key, Header, Line, LineReader};
-use crate::report::{ContestResult, Phase, Report};
+use crate::report::{CeremonyReport, ContestResult, Phase, Report, SetupReport, FIXED_KEYS_CAVEAT};
 use crate::scan::{NullifierInfo, Scan};
+use crate::setup::Ceremony;
 use crate::Options;
 
 /// The largest difference, in seconds, the board allows between an open or close entry's
@@ -69,7 +73,11 @@ struct Keys {
 struct State<'a> {
     header: &'a Header,
     options: &'a Options,
-    pvk: PreparedVerifyingKey,
+    /// The key ballots are verified with: the header's for fixed keys (once it matched
+    /// the manifest), the `setup-keys` entry's for a ceremony.
+    pvk: Option<PreparedVerifyingKey>,
+    /// The setup ceremony of a ceremony election (PROTOCOL 14.10).
+    ceremony: Option<Ceremony>,
     nullifiers: HashMap<[u8; 32], NullifierInfo>,
     election_entries: u64,
 
@@ -106,7 +114,8 @@ impl<'a> State<'a> {
         Self {
             header,
             options,
-            pvk: header.verifying_key.prepare(),
+            pvk: None,
+            ceremony: None,
             nullifiers: scan.nullifiers,
             election_entries: scan.election_entries,
             manifest: None,
@@ -195,6 +204,13 @@ impl<'a> State<'a> {
         if kind.is_signed() {
             self.signatures += 1;
         }
+        // PROTOCOL 14.10 rule 5: the board appends setup-keys in the transaction of the
+        // phase-2 beacon, so it is the election's next entry.
+        if let Some(beacon) = self.ceremony.as_ref().and_then(Ceremony::awaiting_keys) {
+            if kind != EntryKind::SetupKeys {
+                return Err(fail(VerifyError::SetupKeysNotNext { beacon }));
+            }
+        }
         match entry.payload() {
             Payload::Manifest(_) => Err(VerifyError::DuplicateManifest),
             Payload::Dealer(d) => self.dealer(d),
@@ -207,18 +223,17 @@ impl<'a> State<'a> {
             Payload::Ballot(b) => self.ballot(index, b, bytes),
             Payload::DecryptionShares(s) => self.decryption_shares(s),
             Payload::Tally(t) => self.tally(t),
-            // Interim: the ceremony checks land with the verifier's ceremony support.
-            Payload::SetupPhase1(_) | Payload::SetupPhase2(_) | Payload::SetupKeys(_) => {
-                Err(VerifyError::InvalidManifest(
-                    "setup ceremony entries are not checked by this verifier yet".into(),
-                ))
+            Payload::SetupPhase1(c) | Payload::SetupPhase2(c) => {
+                self.setup_contribution(index, kind, c)
             }
+            Payload::SetupKeys(k) => self.setup_keys(index, k),
         }
         .map_err(fail)
     }
 
     /// Checks 11–13: the election's first entry is its manifest, signed by its own
-    /// authority key, naming the board's key and the header's verifying key.
+    /// authority key, naming the board's key and, with fixed keys, the header's
+    /// verifying key; with a ceremony, the ceremony starts (PROTOCOL 14.10).
     fn manifest_entry(&mut self, entry: &BoardEntry) -> Result<(), VerifyError> {
         let Payload::Manifest(m) = entry.payload() else {
             return Err(VerifyError::ManifestNotFirst {
@@ -234,16 +249,28 @@ impl<'a> State<'a> {
         if m.board_key.to_bytes() != self.header.board_key {
             return Err(VerifyError::BoardKeyMismatch);
         }
-        let Some((vk_hash, _)) = m.setup.fixed_keys() else {
-            return Err(VerifyError::InvalidManifest(
-                "setup ceremonies are not checked by this verifier yet".into(),
-            ));
-        };
-        if *vk_hash != self.header.verifying_key_hash {
-            return Err(VerifyError::VerifyingKeyMismatch {
-                expected: hex::encode(vk_hash),
-                actual: hex::encode(self.header.verifying_key_hash),
-            });
+        match &m.setup {
+            Setup::Keys {
+                verifying_key_hash, ..
+            } => {
+                if self.options.require_ceremony {
+                    return Err(VerifyError::CeremonyRequired);
+                }
+                let header = self
+                    .header
+                    .verifying_key
+                    .as_ref()
+                    .ok_or(VerifyError::MissingVerifyingKey)?;
+                if *verifying_key_hash != header.hash {
+                    return Err(VerifyError::VerifyingKeyMismatch {
+                        expected: hex::encode(verifying_key_hash),
+                        actual: hex::encode(header.hash),
+                    });
+                }
+                self.pvk = Some(header.key.prepare());
+            }
+            // The key is checked against the ceremony's setup-keys entry (PROTOCOL 14.10).
+            Setup::Ceremony { .. } => self.ceremony = Some(Ceremony::new(m)?),
         }
         let ctx = DkgContext::from_manifest(m)
             .map_err(|e| VerifyError::InvalidManifest(e.to_string()))?;
@@ -358,8 +385,52 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    /// Check 19: the frozen census is the tree of the registrations in board order.
+    /// PROTOCOL 14.10 rules 1–4 for a setup contribution: before the freeze, then the
+    /// ceremony's order, beacon and verification rules.
+    fn setup_contribution(
+        &mut self,
+        index: u64,
+        kind: EntryKind,
+        c: &SetupContribution,
+    ) -> Result<(), VerifyError> {
+        if self.frozen.is_some() {
+            return Err(VerifyError::SetupAfterFreeze);
+        }
+        match (&mut self.ceremony, &self.manifest) {
+            (Some(ceremony), Some((manifest, _))) => {
+                ceremony.contribution(index, kind, c, manifest)
+            }
+            // Unreachable: check 14 refuses a contributor a fixed-keys manifest does not
+            // name (`UnknownContributor`), and it names none.
+            _ => Err(VerifyError::SetupWithoutCeremony),
+        }
+    }
+
+    /// PROTOCOL 14.10 rule 5: the board's `setup-keys` entry of a ceremony election,
+    /// before the freeze, directly after the phase-2 beacon, equal to the derived keys.
+    fn setup_keys(&mut self, index: u64, k: &SetupKeys) -> Result<(), VerifyError> {
+        let Some(ceremony) = self.ceremony.as_mut() else {
+            return Err(VerifyError::SetupWithoutCeremony);
+        };
+        if self.frozen.is_some() {
+            return Err(VerifyError::SetupAfterFreeze);
+        }
+        let pvk = ceremony.keys(index, k, self.header.verifying_key.as_ref())?;
+        self.pvk = Some(pvk);
+        Ok(())
+    }
+
+    /// Check 19: the frozen census is the tree of the registrations in board order;
+    /// with a ceremony, its keys are fixed first (PROTOCOL 12.1 rule 6, 14.10).
     fn freeze(&mut self, root: &CensusRoot, size: u64) -> Result<(), VerifyError> {
+        if self.registration.is_none() {
+            return Err(VerifyError::WrongPhase(
+                "the census is already frozen".into(),
+            ));
+        }
+        if self.ceremony.as_ref().is_some_and(|c| !c.is_closed()) {
+            return Err(VerifyError::SetupKeysMissing);
+        }
         let reg = self
             .registration
             .take()
@@ -501,19 +572,12 @@ impl<'a> State<'a> {
         let indices = std::mem::take(&mut self.pending_indices);
         let first = indices.first().copied().unwrap_or_default();
         let at = |index, e| Failure::at(index, Some(EntryKind::Ballot.name()), e);
-        let (Some((manifest, _)), Some(keys), Some(root)) =
-            (&self.manifest, &self.keys, &self.frozen)
+        let (Some((manifest, _)), Some(keys), Some(root), Some(pvk)) =
+            (&self.manifest, &self.keys, &self.frozen, &self.pvk)
         else {
             return Err(at(first, VerifyError::BallotBeforeOpen));
         };
-        match verify_ballots(
-            &ballots,
-            manifest,
-            &keys.public_key,
-            &self.pvk,
-            root,
-            &mut OsRng,
-        ) {
+        match verify_ballots(&ballots, manifest, &keys.public_key, pvk, root, &mut OsRng) {
             Ok(()) => Ok(()),
             Err(failures) => {
                 let (pos, error) = failures.into_iter().min_by_key(|(i, _)| *i).unwrap_or((
@@ -575,6 +639,45 @@ impl<'a> State<'a> {
         let Some((manifest, _)) = &self.manifest else {
             return Err(Failure::global(VerifyError::NoManifest));
         };
+        // PROTOCOL 14.10 rule 5: the export cannot end between the phase-2 beacon and
+        // the setup-keys entry the board appends with it.
+        if let Some(beacon) = self.ceremony.as_ref().and_then(Ceremony::awaiting_keys) {
+            return Err(Failure::at(
+                beacon,
+                Some(EntryKind::SetupPhase2.name()),
+                VerifyError::SetupKeysNotNext { beacon },
+            ));
+        }
+        // PROTOCOL 13.1: a ceremony election's header carries no key before the
+        // ceremony fixed one (once it did, the key was compared at setup-keys).
+        if self.header.verifying_key.is_some()
+            && self.ceremony.as_ref().is_some_and(|c| !c.is_closed())
+        {
+            return Err(Failure::global(VerifyError::UnexpectedVerifyingKey));
+        }
+        let setup = match (&manifest.setup, &self.ceremony) {
+            (
+                Setup::Keys {
+                    verifying_key_hash,
+                    proving_key_hash,
+                },
+                _,
+            ) => SetupReport::FixedKeys {
+                verifying_key_hash: hex::encode(verifying_key_hash),
+                proving_key_hash: hex::encode(proving_key_hash),
+                caveat: FIXED_KEYS_CAVEAT.to_owned(),
+            },
+            (Setup::Ceremony { .. }, Some(ceremony)) => SetupReport::Ceremony(ceremony.report()),
+            // Unreachable: the manifest entry starts the ceremony.
+            (Setup::Ceremony { .. }, None) => SetupReport::Ceremony(CeremonyReport {
+                stage: "phase1".into(),
+                contributions: Vec::new(),
+                keys_entry: None,
+                transcript_hash: None,
+                verifying_key_hash: None,
+                proving_key_hash: None,
+            }),
+        };
         let phase = if self.tally.is_some() {
             Phase::Tallied
         } else if self.closed.is_some() {
@@ -615,6 +718,7 @@ impl<'a> State<'a> {
                 .map(|(k, n)| ((*k).to_owned(), *n))
                 .collect(),
             phase,
+            setup,
             signatures: self.signatures,
             dealers: self.dealers.keys().copied().collect(),
             complaints: self.complaints.len() as u64,

@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use urna_ceremony::CeremonyError;
 use urna_log::LogError;
 use urna_protocol::{DecodeError, VerificationError};
 
@@ -60,6 +61,17 @@ pub enum VerifyError {
     /// The header's verifying key is not a valid canonical Groth16 key.
     #[error("the header's verifying key does not decode: {0}")]
     BadVerifyingKey(String),
+    /// The header has no verifying key, but the election's keys are fixed by its manifest
+    /// (only a ceremony election's key is on the board, in its `setup-keys` entry).
+    #[error("the election's keys are fixed by its manifest, but the header has no verifying key")]
+    MissingVerifyingKey,
+    /// The header has a verifying key, but the election's ceremony has not fixed one: the
+    /// board has no `setup-keys` entry (PROTOCOL 13.1, 14.10).
+    #[error(
+        "the header has a verifying key, but the election's ceremony is not closed \
+         (no setup-keys entry)"
+    )]
+    UnexpectedVerifyingKey,
 
     // --- §13.2 the log -------------------------------------------------------------
     /// A line is not JSON of the expected shape, or a value in it is malformed.
@@ -145,14 +157,23 @@ pub enum VerifyError {
     /// The manifest's `board_key` is not the key that signs the checkpoints.
     #[error("the manifest's board key is not the checkpoint's signing key")]
     BoardKeyMismatch,
-    /// SHA-256 of the header's verifying key is not the manifest's `verifying_key_hash`.
-    #[error("the verifying key's hash {actual} is not the manifest's {expected}")]
+    /// The header's verifying key is not the election's: its SHA-256 is not the
+    /// manifest's `verifying_key_hash` (fixed keys), or it is not the key of the
+    /// `setup-keys` entry (a ceremony on the board).
+    #[error("the header's verifying key (hash {actual}) is not the election's (hash {expected})")]
     VerifyingKeyMismatch {
-        /// The manifest's hash (hex).
+        /// The election's key hash (hex): the manifest's, or the `setup-keys` key's.
         expected: String,
         /// The hash of the header's key (hex).
         actual: String,
     },
+    /// `--require-ceremony`: the manifest fixes the Groth16 keys instead of running a
+    /// ceremony on the board, so nothing shows that no one knows their trapdoor.
+    #[error(
+        "the manifest fixes the Groth16 keys (no ceremony on the board) and a ceremony is \
+         required: whoever made the keys could forge eligibility proofs"
+    )]
+    CeremonyRequired,
     /// The signature rule of PROTOCOL 9.5: wrong or missing signature, or a trustee index
     /// that names no trustee.
     #[error("signature: {0}")]
@@ -269,6 +290,62 @@ pub enum VerifyError {
     /// An entry of the election after its tally.
     #[error("entry after the tally")]
     EntryAfterTally,
+
+    // --- PROTOCOL 14.10: the setup ceremony on the board ----------------------------
+    /// A `setup-keys` entry in an election whose manifest fixes its keys (setup
+    /// contributions there fail the signature rule: `UnknownContributor`).
+    #[error("a setup entry in an election whose keys are fixed by its manifest")]
+    SetupWithoutCeremony,
+    /// Rule 1: a setup entry after the census froze.
+    #[error("setup entry after the census froze")]
+    SetupAfterFreeze,
+    /// Rule 2: a setup entry after the `setup-keys` entry.
+    #[error("setup entry after the ceremony's keys were fixed (setup-keys at entry {keys})")]
+    SetupAfterKeys {
+        /// Index of the `setup-keys` entry.
+        keys: u64,
+    },
+    /// Rule 2: a setup entry of a stage the ceremony is not at: a phase-1 contribution
+    /// after phase 1's beacon, a phase-2 contribution before it, a `setup-keys` entry
+    /// before phase 2's beacon.
+    #[error("a {kind} entry while the ceremony is at stage {stage}")]
+    SetupOutOfOrder {
+        /// The entry's kind.
+        kind: &'static str,
+        /// Where the ceremony stands (`phase1`, `phase2`, `closed`).
+        stage: &'static str,
+    },
+    /// Rule 3: a beacon contribution posted by another contributor than the authority.
+    #[error("beacon contribution by contributor {contributor}; only the authority (contributor 0) posts beacons")]
+    BeaconNotByAuthority {
+        /// The contributor that posted it.
+        contributor: u32,
+    },
+    /// Rule 3: a beacon contribution with no contribution with a secret before it in its
+    /// phase.
+    #[error("beacon without a secret contribution: {0}")]
+    BeaconWithoutSecret(CeremonyError),
+    /// Rule 4: the contribution does not decode or does not verify against the state
+    /// the board's earlier contributions lead to (PROTOCOL 14.3, 14.5, 14.6); the
+    /// ceremony error names the phase, the contribution and the check.
+    #[error("invalid setup contribution: {0}")]
+    InvalidContribution(CeremonyError),
+    /// Rule 5: the election's entry after the phase-2 beacon is not the board's
+    /// `setup-keys` entry (or the export ends after the beacon).
+    #[error("the phase-2 beacon at entry {beacon} must be directly followed by the board's setup-keys entry")]
+    SetupKeysNotNext {
+        /// Index of the phase-2 beacon contribution.
+        beacon: u64,
+    },
+    /// Rule 5: the `setup-keys` entry is not what the closed ceremony derives.
+    #[error("setup-keys: the {what} is not the one the ceremony's transcript derives")]
+    SetupKeyMismatch {
+        /// `verifying key`, `proving key hash` or `transcript hash`.
+        what: &'static str,
+    },
+    /// The census froze before the ceremony's `setup-keys` entry (PROTOCOL 12.1 rule 6).
+    #[error("the census froze before the setup ceremony's keys were fixed (no setup-keys entry)")]
+    SetupKeysMissing,
 }
 
 impl VerifyError {

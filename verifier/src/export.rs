@@ -68,19 +68,29 @@ struct RawHeader {
     vkey: String,
     checkpoint: String,
     tree_size: u64,
-    verifying_key: String,
+    /// Omitted for an election whose keys come from a ceremony on the board (PROTOCOL
+    /// 13.1): its key is in the `setup-keys` entry.
+    #[serde(default)]
+    verifying_key: Option<String>,
+}
+
+/// The Groth16 verifying key the header carries, decoded.
+pub(crate) struct HeaderKey {
+    pub(crate) key: VerifyingKey,
+    /// SHA-256 of the key's bytes.
+    pub(crate) hash: [u8; 32],
 }
 
 /// The header, checked (PROTOCOL 13.3 checks 1–4): the checkpoint opened under the
-/// board's key and origin, the verifying key decoded.
+/// board's key and origin, the verifying key (if any) decoded.
 pub(crate) struct Header {
     pub(crate) election_id: [u8; 32],
     pub(crate) origin: String,
     pub(crate) board_key: [u8; 32],
     pub(crate) checkpoint: Checkpoint,
-    pub(crate) verifying_key: VerifyingKey,
-    /// SHA-256 of the verifying key's bytes.
-    pub(crate) verifying_key_hash: [u8; 32],
+    /// The Groth16 key of a fixed-keys election; `None` if the header omits it (as for
+    /// a ceremony election). Which one the election needs is known from its manifest.
+    pub(crate) verifying_key: Option<HeaderKey>,
 }
 
 impl Header {
@@ -107,21 +117,26 @@ impl Header {
                 checkpoint: checkpoint.size(),
             });
         }
-        if raw.verifying_key.len() > 2 * MAX_OBJECT_BYTES {
-            return Err(bad(&"verifying_key: too long"));
-        }
-        let vk_bytes = hex::decode(&raw.verifying_key)
-            .map_err(|e| bad(&format_args!("verifying_key: {e}")))?;
-        let verifying_key_hash: [u8; 32] = Sha256::digest(&vk_bytes).into();
-        let verifying_key = VerifyingKey::from_bytes(&vk_bytes)
-            .map_err(|e| VerifyError::BadVerifyingKey(e.to_string()))?;
+        let verifying_key = match raw.verifying_key {
+            None => None,
+            Some(hex_key) => {
+                if hex_key.len() > 2 * MAX_OBJECT_BYTES {
+                    return Err(bad(&"verifying_key: too long"));
+                }
+                let vk_bytes =
+                    hex::decode(&hex_key).map_err(|e| bad(&format_args!("verifying_key: {e}")))?;
+                let hash: [u8; 32] = Sha256::digest(&vk_bytes).into();
+                let key = VerifyingKey::from_bytes(&vk_bytes)
+                    .map_err(|e| VerifyError::BadVerifyingKey(e.to_string()))?;
+                Some(HeaderKey { key, hash })
+            }
+        };
         Ok(Self {
             election_id,
             origin: raw.origin,
             board_key: verifier.verifying_key().to_bytes(),
             checkpoint,
             verifying_key,
-            verifying_key_hash,
         })
     }
 }

@@ -10,12 +10,31 @@
 //!    root recomputed from all leaf hashes, which proves that every entry is in the
 //!    signed log and that none is missing;
 //! 3. **the election** (second pass), entry by entry in log order: canonical decoding,
-//!    the manifest first and signed by its authority, the board's and the verifying key
-//!    the manifest names, every signature, the phase rules, the key ceremony, the
-//!    registration codes and the census root, every ballot (voting window, census root,
-//!    validity and eligibility proofs in batches, the replay and copied-ciphertext rules,
-//!    the last ballot per nullifier counted), the homomorphic aggregate, every decryption
-//!    share and the published tally.
+//!    the manifest first and signed by its authority, the board's key the manifest
+//!    names, **where the Groth16 keys come from** (below), every signature, the phase
+//!    rules, the key ceremony, the registration codes and the census root, every ballot
+//!    (voting window, census root, validity and eligibility proofs in batches, the replay
+//!    and copied-ciphertext rules, the last ballot per nullifier counted), the
+//!    homomorphic aggregate, every decryption share and the published tally.
+//!
+//! # The Groth16 keys
+//!
+//! A manifest either fixes the eligibility circuit's keys or runs a setup ceremony on the
+//! board (PROTOCOL 3.1, 14.10):
+//!
+//! - **A ceremony on the board**: every `setup-phase1` and `setup-phase2` contribution is
+//!   verified in log order from the generators on, with the incremental state the board
+//!   uses ([`urna_ceremony::CeremonyState`]) and the rules of PROTOCOL 14.10 (before the
+//!   census freeze, phase order, beacons by the authority after a secret contribution,
+//!   nothing after `setup-keys`); after the phase-2 beacon the verifier derives the keys
+//!   and requires the board's `setup-keys` entry, the election's next entry, to hold
+//!   exactly the derived verifying key, proving-key hash and transcript hash. Ballots are
+//!   verified under that key. The report lists each contribution and the final hashes.
+//! - **Fixed keys**: the export header's verifying key must hash to the manifest's
+//!   `verifying_key_hash`. Nothing on the board shows how those keys were made: the
+//!   report says so ([`FIXED_KEYS_CAVEAT`]: with a single-party setup, whoever made them
+//!   could forge eligibility proofs), and [`Options::require_ceremony`]
+//!   (`--require-ceremony`) refuses such a board.
 //!
 //! A [`Failure`] names the first entry at fault by log index and the check it failed.
 //! Memory does not grow with the ballots: lines are streamed, ballots are verified in
@@ -27,7 +46,9 @@
 //! ballot (the one that counts); the second verifies. Kept throughout: per nullifier a
 //! small record, per option ciphertext a 16-byte fingerprint prefix (the copied-ciphertext
 //! rule), per re-voting nullifier the identities of its ballots, and while registration
-//! is open the census. A URL or reader source is first spilled to a temporary file.
+//! is open the census. A setup ceremony costs one [`urna_ceremony::CeremonyState`] (the
+//! current parameters, never the transcript) until its keys are derived, and a small
+//! record per contribution. A URL or reader source is first spilled to a temporary file.
 //!
 //! # Example
 //!
@@ -47,6 +68,7 @@ pub mod error;
 mod export;
 pub mod report;
 mod scan;
+mod setup;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -56,7 +78,10 @@ use std::time::{Duration, Instant};
 pub use check::MAX_CLOCK_SKEW;
 pub use error::{Failure, VerifyError};
 pub use export::{FORMAT, MAX_LINE_BYTES};
-pub use report::{ContestResult, Phase, Report};
+pub use report::{
+    CeremonyReport, ContestResult, ContributionReport, Phase, Report, SetupReport,
+    FIXED_KEYS_CAVEAT,
+};
 
 use export::{Header, LineReader};
 
@@ -71,6 +96,10 @@ pub struct Options {
     pub max_download_bytes: u64,
     /// Timeout of the connection to a board (URL source).
     pub connect_timeout: Duration,
+    /// Refuse an election whose manifest fixes its Groth16 keys instead of running the
+    /// setup ceremony on its board (`CeremonyRequired`): nothing on such a board shows
+    /// that no one knows the keys' trapdoor (PROTOCOL 10.5, 14.10).
+    pub require_ceremony: bool,
 }
 
 impl Default for Options {
@@ -80,6 +109,7 @@ impl Default for Options {
             chunk: 512,
             max_download_bytes: 1 << 40,
             connect_timeout: Duration::from_secs(30),
+            require_ceremony: false,
         }
     }
 }

@@ -14,8 +14,11 @@ Exit codes:
   2  usage error, or the export could not be read or fetched";
 
 /// Verifies an Urna election from a complete board export: the signed log, the manifest,
-/// the key ceremony, the census, every ballot (batched proofs, nullifier rule), the
-/// aggregate, the decryption shares and the tally (docs/PROTOCOL.md §13).
+/// the Groth16 setup ceremony on the board (every contribution from the generators on,
+/// and the keys it derives; PROTOCOL §14.10), the key ceremony, the census, every ballot
+/// (batched proofs, nullifier rule), the aggregate, the decryption shares and the tally
+/// (docs/PROTOCOL.md §13). An election whose manifest fixes its keys is reported as
+/// such: those keys are not checked against any ceremony (see --require-ceremony).
 #[derive(Debug, Parser)]
 #[command(name = "urna-verify", version, after_help = EXIT_CODES)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["file", "url"])))]
@@ -34,6 +37,11 @@ struct Args {
     /// Worker threads for proof verification (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Refuse an election whose manifest fixes its Groth16 keys instead of running the
+    /// setup ceremony on its board (PROTOCOL 14.10): with fixed keys, nothing on the
+    /// board shows that whoever made them cannot forge eligibility proofs.
+    #[arg(long)]
+    require_ceremony: bool,
     /// Ballots verified together in one batch.
     #[arg(long, default_value_t = Options::default().chunk as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     chunk: u64,
@@ -44,6 +52,7 @@ fn main() -> ExitCode {
     let options = Options {
         threads: args.threads,
         chunk: usize::try_from(args.chunk).unwrap_or(1),
+        require_ceremony: args.require_ceremony,
         ..Options::default()
     };
     let result = match (&args.file, &args.url, &args.election) {

@@ -4,30 +4,16 @@
 //! the board's key, so only the semantic check can catch them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
 use urna_log::NoteSigner;
-use urna_protocol::board::Payload;
+use urna_protocol::board::{Payload, SetupContribution, SetupKeys};
 use urna_protocol::signing::SigningKey;
 use urna_protocol::tally::{Tally, TallyResult};
-use urna_verify::{Failure, Phase, VerifyError};
-
-/// Asserts a failure at `index` whose error matches `pattern`.
-macro_rules! assert_fails {
-    ($result:expr, $index:expr, $pattern:pat $(if $guard:expr)?) => {{
-        let failure: Failure = $result.expect_err("the board must not verify");
-        assert_eq!(failure.index, $index, "wrong index: {failure}");
-        assert!(
-            matches!(failure.error, $pattern $(if $guard)?),
-            "wrong check: {failure} ({:?})",
-            failure.error
-        );
-        assert!(failure.error.is_verdict());
-        assert_eq!(failure.exit_code(), 1);
-        failure
-    }};
-}
+use urna_protocol::VerificationError;
+use urna_verify::{Options, Phase, SetupReport, VerifyError, FIXED_KEYS_CAVEAT};
 
 fn good() -> Vec<Line> {
     fixture().lines.clone()
@@ -58,6 +44,88 @@ fn good_board_verifies() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["ballots_counted"], 4);
     assert_eq!(json["phase"], "tallied");
+    // The keys are fixed by the manifest: said plainly, in both reports.
+    let SetupReport::FixedKeys {
+        verifying_key_hash,
+        caveat,
+        ..
+    } = &report.setup
+    else {
+        panic!("not reported as fixed keys: {:?}", report.setup)
+    };
+    assert_eq!(
+        verifying_key_hash,
+        &hex::encode(groth16().1.verifying_key_hash())
+    );
+    assert_eq!(caveat, FIXED_KEYS_CAVEAT);
+    assert!(
+        text.contains("setup   fixed keys") && text.contains("not checked against any ceremony"),
+        "{text}"
+    );
+    assert_eq!(json["setup"]["mode"], "fixed-keys");
+    assert!(json["setup"]["caveat"]
+        .as_str()
+        .unwrap()
+        .contains("forge eligibility proofs"));
+}
+
+#[test]
+fn fixed_keys_refused_when_a_ceremony_is_required() {
+    let f = fixture();
+    let options = Options {
+        require_ceremony: true,
+        ..Default::default()
+    };
+    assert_fails!(
+        f.verify_with(&f.lines, &options),
+        Some(0),
+        VerifyError::CeremonyRequired
+    );
+}
+
+#[test]
+fn fixed_keys_need_the_header_key() {
+    let f = fixture();
+    let text = f.export_with_key(&f.lines, None);
+    assert_fails!(
+        verify_text(&text),
+        Some(0),
+        VerifyError::MissingVerifyingKey
+    );
+}
+
+#[test]
+fn setup_entries_in_a_fixed_keys_election() {
+    let f = fixture();
+    let freeze = f.position(&f.lines, "census-frozen", 0);
+    // A contribution: the manifest names no contributor (PROTOCOL 9.5).
+    let mut lines = good();
+    let contribution = SetupContribution {
+        contributor: 0,
+        data: vec![0],
+    };
+    lines.insert(
+        freeze,
+        Line::Own(f.signed(Payload::SetupPhase1(contribution), &f.authority)),
+    );
+    assert_fails!(
+        f.verify(&lines),
+        Some(freeze as u64),
+        VerifyError::BadSignature(VerificationError::UnknownContributor { index: 0 })
+    );
+    // Keys "from a ceremony", signed by the board.
+    let mut lines = good();
+    let keys = SetupKeys {
+        verifying_key: groth16().1.clone(),
+        proving_key_hash: groth16().0.proving_key_hash(),
+        transcript_hash: [0; 32],
+    };
+    lines.insert(freeze, f.setup_keys_entry(keys));
+    assert_fails!(
+        f.verify(&lines),
+        Some(freeze as u64),
+        VerifyError::SetupWithoutCeremony
+    );
 }
 
 #[test]
