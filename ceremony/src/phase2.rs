@@ -6,6 +6,7 @@
 //! `[delta]_1`, `[delta]_2` by a fresh secret `d` and the L and H queries by `1/d`.
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{Field, One, Zero};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
@@ -43,9 +44,58 @@ impl core::fmt::Debug for Phase2Params {
     }
 }
 
-/// `sum_{(row, c) in col} c * basis[row]`: a multi-scalar multiplication for long
-/// columns (Poseidon rows carry many dense coefficients), plain additions for `±1`.
-fn combine<G: CurveGroup<ScalarField = Fr>>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
+/// Scalar multiplication with the curve's GLV endomorphism: arkworks 0.6 uses it for
+/// BN254's G1 but not for G2, where it halves the doublings. Phase 2's initial
+/// parameters are tens of thousands of such multiplications (PROTOCOL 14.4).
+pub(crate) trait GlvMul: CurveGroup<ScalarField = Fr> {
+    /// `p * s`.
+    fn glv_mul(p: &Self, s: &Fr) -> Self;
+}
+
+impl<P: GLVConfig<ScalarField = Fr>> GlvMul for ark_ec::short_weierstrass::Projective<P> {
+    fn glv_mul(p: &Self, s: &Fr) -> Self {
+        P::glv_mul_projective(*p, *s)
+    }
+}
+
+/// Columns with more non-unit coefficients than this are combined by a (parallel)
+/// bucket multi-scalar multiplication; shorter ones by [`combine_small`].
+const LONG_COLUMN: usize = 64;
+
+/// `sum_{(row, c) in col} c * basis[row]` for a short column: additions for the `±1`
+/// coefficients; the other terms grouped by coefficient (Poseidon's MDS constants repeat
+/// within a column), their bases added, and one GLV multiplication per distinct
+/// coefficient. Serial: the columns run in parallel.
+fn combine_small<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
+    let mut acc = G::zero();
+    let mut terms: Vec<(Fr, G::Affine)> = Vec::new();
+    for (row, c) in col {
+        let Some(p) = basis.get(*row) else { continue };
+        if c.is_one() {
+            acc += p;
+        } else if (-*c).is_one() {
+            acc -= p;
+        } else if !c.is_zero() {
+            terms.push((*c, *p));
+        }
+    }
+    terms.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    let mut k = 0;
+    while k < terms.len() {
+        let c = terms[k].0;
+        let mut sum = G::zero();
+        while k < terms.len() && terms[k].0 == c {
+            sum += terms[k].1;
+            k += 1;
+        }
+        acc += G::glv_mul(&sum, &c);
+    }
+    acc
+}
+
+/// [`combine_small`] for a long column (the constant's, with one round constant per
+/// Poseidon row): a bucket multi-scalar multiplication, itself parallel.
+fn combine_long<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
     let mut acc = G::zero();
     let mut bases = Vec::new();
     let mut scalars = Vec::new();
@@ -60,21 +110,87 @@ fn combine<G: CurveGroup<ScalarField = Fr>>(col: &[(usize, Fr)], basis: &[G::Aff
             scalars.push(*c);
         }
     }
-    match bases.len() {
-        0 => acc,
-        1 => acc + bases[0] * scalars[0],
-        _ => acc + G::msm_unchecked(&bases, &scalars),
+    acc + G::msm_unchecked(&bases, &scalars)
+}
+
+/// Every column of a matrix combined with `basis`: short columns in parallel (serially
+/// each), long ones one after the other with a parallel multi-scalar multiplication
+/// (nesting that in the parallel iterator overflowed the worker threads' stacks).
+fn combine_all<G: GlvMul>(cols: &[Vec<(usize, Fr)>], basis: &[G::Affine]) -> Vec<G> {
+    let long = |col: &Vec<(usize, Fr)>| col.len() > LONG_COLUMN;
+    let mut out: Vec<G> = cols
+        .par_iter()
+        .map(|col| {
+            if long(col) {
+                G::zero()
+            } else {
+                combine_small(col, basis)
+            }
+        })
+        .collect();
+    for (i, col) in cols.iter().enumerate() {
+        if long(col) {
+            out[i] = combine_long(col, basis);
+        }
+    }
+    out
+}
+
+/// A group element whose multiplication by a scalar uses [`GlvMul`], so that arkworks'
+/// FFT (which multiplies by twiddle factors through `MulAssign<Fr>`) runs GLV in G2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Glv<G>(G);
+
+impl<G: GlvMul> core::ops::Add for Glv<G> {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Glv(self.0 + o.0)
+    }
+}
+
+impl<G: GlvMul> core::ops::Sub for Glv<G> {
+    type Output = Self;
+    fn sub(self, o: Self) -> Self {
+        Glv(self.0 - o.0)
+    }
+}
+
+impl<G: GlvMul> core::ops::AddAssign for Glv<G> {
+    fn add_assign(&mut self, o: Self) {
+        self.0 += o.0;
+    }
+}
+
+impl<G: GlvMul> core::ops::SubAssign for Glv<G> {
+    fn sub_assign(&mut self, o: Self) {
+        self.0 -= o.0;
+    }
+}
+
+impl<G: GlvMul> core::ops::MulAssign<Fr> for Glv<G> {
+    fn mul_assign(&mut self, s: Fr) {
+        self.0 = G::glv_mul(&self.0, &s);
+    }
+}
+
+impl<G: GlvMul> Zero for Glv<G> {
+    fn zero() -> Self {
+        Glv(G::zero())
+    }
+    fn is_zero(&self) -> bool {
+        self.0.is_zero()
     }
 }
 
 /// The Lagrange-basis elements `[L_j(tau) * k]` from the powers `[tau^i * k]` (`i < m`):
 /// an inverse FFT over the group, since `L_j(X) = (1/m) sum_i omega^{-ij} X^i`.
-fn lagrange<G: CurveGroup<ScalarField = Fr>>(
+fn lagrange<G: GlvMul>(
     domain: &GeneralEvaluationDomain<Fr>,
     powers: &[G::Affine],
 ) -> Vec<G::Affine> {
-    let mut v: Vec<G> = powers.par_iter().map(|p| p.into_group()).collect();
+    let mut v: Vec<Glv<G>> = powers.par_iter().map(|p| Glv(p.into_group())).collect();
     domain.ifft_in_place(&mut v);
+    let v: Vec<G> = v.into_iter().map(|g| g.0).collect();
     G::normalize_batch(&v)
 }
 
@@ -105,43 +221,28 @@ pub fn initial(phase1: &Phase1Params, depth: u32) -> Result<Phase2Params, Ceremo
     let beta_lag = lagrange::<G1Projective>(&domain, &phase1.beta_tau_g1()[..m]);
 
     let (cols_a, cols_b, cols_c) = (qap.columns(0), qap.columns(1), qap.columns(2));
-    // Columns are combined one after the other: long ones by a multi-scalar
-    // multiplication that is itself parallel (nesting it in a parallel iterator overflowed
-    // the worker threads' stacks).
     let nc = qap.num_constraints;
     let ni = qap.num_instance;
-    let vars = ni + qap.num_witness;
     // Instance variable i also has A-coefficient 1 in the extra row nc + i (libsnark's
     // reduction, which arkworks' prover uses).
     let extra = |i: usize| if i < ni { Some(nc + i) } else { None };
 
-    let a_query: Vec<G1Projective> = (0..vars)
-        .map(|i| {
-            let mut acc = combine::<G1Projective>(&cols_a[i], &lag_g1);
-            if let Some(row) = extra(i) {
-                acc += lag_g1[row];
-            }
-            acc
-        })
-        .collect();
-    let b_g1_query: Vec<G1Projective> = (0..vars)
-        .map(|i| combine::<G1Projective>(&cols_b[i], &lag_g1))
-        .collect();
-    let b_g2_query: Vec<G2Projective> = (0..vars)
-        .map(|i| combine::<G2Projective>(&cols_b[i], &lag_g2))
-        .collect();
+    let mut a_query = combine_all::<G1Projective>(&cols_a, &lag_g1);
+    let b_g1_query = combine_all::<G1Projective>(&cols_b, &lag_g1);
+    let b_g2_query = combine_all::<G2Projective>(&cols_b, &lag_g2);
     // [beta u_i + alpha v_i + w_i]_1
-    let abc: Vec<G1Projective> = (0..vars)
-        .map(|i| {
-            let mut acc = combine::<G1Projective>(&cols_a[i], &beta_lag)
-                + combine::<G1Projective>(&cols_b[i], &alpha_lag)
-                + combine::<G1Projective>(&cols_c[i], &lag_g1);
-            if let Some(row) = extra(i) {
-                acc += beta_lag[row];
-            }
-            acc
-        })
-        .collect();
+    let mut abc = combine_all::<G1Projective>(&cols_a, &beta_lag);
+    for (i, (b, c)) in combine_all::<G1Projective>(&cols_b, &alpha_lag)
+        .into_iter()
+        .zip(combine_all::<G1Projective>(&cols_c, &lag_g1))
+        .enumerate()
+    {
+        abc[i] += b + c;
+        if let Some(row) = extra(i) {
+            abc[i] += beta_lag[row];
+            a_query[i] += lag_g1[row];
+        }
+    }
     // [tau^i t(tau)]_1 = [tau^{i+m}]_1 - [tau^i]_1 for i < m - 1
     let tau = phase1.tau_g1();
     let h_query: Vec<G1Projective> = (0..m - 1)

@@ -187,6 +187,11 @@ impl Chain {
         }
     }
 
+    /// The phase-1 hash: the current one while phase 1 is open, its final one after.
+    pub fn phase1_hash(&self) -> [u8; 32] {
+        self.h1
+    }
+
     /// Checks the order rules (PROTOCOL 14.10 rules 2 and 3, without the signer) for a
     /// phase-1 contribution encoded in `bytes`; returns whether it is a beacon.
     pub fn check_phase1(&self, bytes: &[u8]) -> Result<bool, CeremonyError> {
@@ -330,12 +335,20 @@ impl CeremonyState {
 
     /// Computes the initial phase-2 parameters from the closed phase 1 (PROTOCOL 14.4).
     /// The expensive step of a ceremony (group FFTs); does nothing if already done.
+    ///
+    /// The result is a function of the closed phase 1, which the phase-1 hash chain
+    /// commits to (every contribution's bytes, hence the final parameters, and the
+    /// context), and of the depth; the process keeps the last derivation under that key,
+    /// so a verifier or board that derives the same ceremony again (after a rebuild, or
+    /// for several boards of one election) pays once.
     pub fn derive_phase2(&mut self) -> Result<(), CeremonyError> {
         if self.stage() == Stage::Phase1 {
             return Err(CeremonyError::NotClosed { phase: Phase::One });
         }
         if self.phase2.is_none() {
-            self.phase2 = Some(phase2::initial(&self.phase1, self.chain.depth())?);
+            // The phase-1 hash is fixed once phase 1 closed: phase 2 starts from it.
+            let key = (self.chain.phase1_hash(), self.chain.depth());
+            self.phase2 = Some(derived_phase2(key, &self.phase1)?);
         }
         Ok(())
     }
@@ -399,6 +412,29 @@ impl CeremonyState {
             params,
         }))
     }
+}
+
+/// The last phase-2 derivation of this process, by (final phase-1 hash, depth).
+type Derivation = (([u8; 32], u32), Phase2Params);
+static LAST_DERIVATION: std::sync::Mutex<Option<Derivation>> = std::sync::Mutex::new(None);
+
+/// [`phase2::initial`] through the one-entry cache [`LAST_DERIVATION`]. The lock is held
+/// while deriving, so concurrent derivations of one ceremony compute it once.
+fn derived_phase2(
+    key: ([u8; 32], u32),
+    phase1: &Phase1Params,
+) -> Result<Phase2Params, CeremonyError> {
+    let mut last = LAST_DERIVATION
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((k, params)) = last.as_ref() {
+        if *k == key {
+            return Ok(params.clone());
+        }
+    }
+    let params = phase2::initial(phase1, key.1)?;
+    *last = Some((key, params.clone()));
+    Ok(params)
 }
 
 fn check_count(index: usize, what: &'static str) -> Result<(), CeremonyError> {
