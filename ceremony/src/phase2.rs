@@ -79,7 +79,7 @@ fn combine_small<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
             terms.push((*c, *p));
         }
     }
-    terms.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    terms.sort_unstable_by_key(|x| x.0);
     let mut k = 0;
     while k < terms.len() {
         let c = terms[k].0;
