@@ -49,7 +49,7 @@ enum Parsed {
     /// Another election's entry: only its leaf hash, which the first pass checked.
     Other,
     /// An entry of the election, its line kind, bytes and decoding.
-    Full(FullEntry, Decoded),
+    Full(FullEntry, Box<Decoded>),
 }
 
 /// PROTOCOL 13.3 check 10: the entry decodes canonically (the decoder accepts one
@@ -70,7 +70,7 @@ fn parse_and_decode(raw: &[u8]) -> Result<Parsed, VerifyError> {
         None => Parsed::Other,
         Some(full) => {
             let decoded = decode_entry(&full.bytes);
-            Parsed::Full(full, decoded)
+            Parsed::Full(full, Box::new(decoded))
         }
     })
 }
@@ -218,7 +218,7 @@ impl<'a> State<'a> {
                 }
                 Ok(Parsed::Other) => {}
                 Ok(Parsed::Full(full, decoded)) => {
-                    self.entry(index, &full.kind, &full.bytes, decoded)?;
+                    self.entry(index, &full.kind, &full.bytes, *decoded)?;
                 }
             }
         }
