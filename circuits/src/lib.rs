@@ -65,6 +65,7 @@ pub mod error;
 pub mod keys;
 pub mod poseidon;
 pub mod proof;
+mod prover;
 pub mod secret;
 mod shape;
 pub mod statement;

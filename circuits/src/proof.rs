@@ -158,16 +158,7 @@ pub fn prove(
     let assignment = shape.assignment(circuit)?;
     let r = Fr::rand(rng);
     let s = Fr::rand(rng);
-    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        pk.as_ark(),
-        r,
-        s,
-        &shape.matrices,
-        shape.num_instance,
-        shape.num_constraints,
-        &assignment,
-    )
-    .map_err(|e| CircuitError::Groth16(alloc::format!("prove: {e}")))?;
+    let proof = crate::prover::create_proof(pk.as_ark(), shape, &assignment, r, s)?;
     EligibilityProof::from_ark(proof)
 }
 
