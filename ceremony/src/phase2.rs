@@ -62,13 +62,15 @@ impl<P: GLVConfig<ScalarField = Fr>> GlvMul for ark_ec::short_weierstrass::Proje
 /// bucket multi-scalar multiplication; shorter ones by [`combine_small`].
 const LONG_COLUMN: usize = 64;
 
-/// `sum_{(row, c) in col} c * basis[row]` for a short column: additions for the `±1`
-/// coefficients; the other terms grouped by coefficient (Poseidon's MDS constants repeat
-/// within a column), their bases added, and one GLV multiplication per distinct
-/// coefficient. Serial: the columns run in parallel.
-fn combine_small<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
+/// Splits `sum_{(row, c) in col} c * basis[row]`: the `±1` terms are added into the
+/// returned point, the other non-zero terms are returned as `(c, basis[row])` pairs.
+/// Rows outside `basis` are skipped.
+fn split_unit_terms<G: GlvMul>(
+    col: &[(usize, Fr)],
+    basis: &[G::Affine],
+) -> (G, Vec<(Fr, G::Affine)>) {
     let mut acc = G::zero();
-    let mut terms: Vec<(Fr, G::Affine)> = Vec::new();
+    let mut terms = Vec::new();
     for (row, c) in col {
         let Some(p) = basis.get(*row) else { continue };
         if c.is_one() {
@@ -79,6 +81,15 @@ fn combine_small<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
             terms.push((*c, *p));
         }
     }
+    (acc, terms)
+}
+
+/// `sum_{(row, c) in col} c * basis[row]` for a short column: additions for the `±1`
+/// coefficients; the other terms grouped by coefficient (Poseidon's MDS constants repeat
+/// within a column), their bases added, and one GLV multiplication per distinct
+/// coefficient. Serial: the columns run in parallel.
+fn combine_small<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
+    let (mut acc, mut terms) = split_unit_terms::<G>(col, basis);
     terms.sort_unstable_by_key(|x| x.0);
     let mut k = 0;
     while k < terms.len() {
@@ -96,20 +107,8 @@ fn combine_small<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
 /// [`combine_small`] for a long column (the constant's, with one round constant per
 /// Poseidon row): a bucket multi-scalar multiplication, itself parallel.
 fn combine_long<G: GlvMul>(col: &[(usize, Fr)], basis: &[G::Affine]) -> G {
-    let mut acc = G::zero();
-    let mut bases = Vec::new();
-    let mut scalars = Vec::new();
-    for (row, c) in col {
-        let Some(p) = basis.get(*row) else { continue };
-        if c.is_one() {
-            acc += p;
-        } else if (-*c).is_one() {
-            acc -= p;
-        } else if !c.is_zero() {
-            bases.push(*p);
-            scalars.push(*c);
-        }
-    }
+    let (acc, terms) = split_unit_terms::<G>(col, basis);
+    let (scalars, bases): (Vec<Fr>, Vec<G::Affine>) = terms.into_iter().unzip();
     acc + G::msm_unchecked(&bases, &scalars)
 }
 
