@@ -268,3 +268,122 @@ async fn refuses_log_of_another_key(backend: Backend) {
     assert!(err.to_string().contains("board key"), "{err}");
 }
 both!(refuses_log_of_another_key);
+
+/// `SELECT` of one integer (tests read the derived tables directly).
+async fn raw_int(db: &Db, sql: &'static str) -> i64 {
+    match db.backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            let v = sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .expect(sql);
+            pool.close().await;
+            v
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            let v = sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .expect(sql);
+            pool.close().await;
+            v
+        }
+    }
+}
+
+/// One ballot row for [`append_group`]: `(nullifier, digest, fingerprints)` by byte.
+type BallotRow = (u8, u8, &'static [u8]);
+
+/// Appends one group of ballot rows straight through the storage trait (the board's
+/// rules are not involved: this tests the derived tables' own backstops).
+async fn append_group(
+    store: &std::sync::Arc<dyn urna_server::storage::Storage>,
+    rows: &[BallotRow],
+) -> Result<(), urna_server::storage::StorageError> {
+    use urna_server::storage::{Derived, NewEntry, StoredCheckpoint, StoredEntry};
+    let mut tx = store.begin_append().await?;
+    let size = tx.size();
+    let entries: Vec<NewEntry> = rows
+        .iter()
+        .enumerate()
+        .map(|(k, (n, d, fps))| {
+            let index = size + k as u64;
+            let bytes = vec![*n, *d, index as u8];
+            NewEntry {
+                entry: StoredEntry {
+                    index,
+                    election_id: [7; 32],
+                    kind: urna_protocol::board::EntryKind::Ballot as u8,
+                    leaf_hash: urna_log::leaf_hash(&bytes),
+                    entry: bytes,
+                },
+                derived: vec![Derived::Ballot {
+                    nullifier: [*n; 32],
+                    digest: [*d; 32],
+                    fingerprints: fps.iter().map(|f| [*f; 32]).collect(),
+                }],
+            }
+        })
+        .collect();
+    let checkpoint = StoredCheckpoint {
+        size: size + rows.len() as u64,
+        root: urna_log::leaf_hash(b"not checked by storage"),
+        note: format!("checkpoint {}", size + rows.len() as u64),
+    };
+    tx.append(entries, checkpoint).await?;
+    tx.commit().await
+}
+
+/// The ballots' derived rows of a group are written set-based; they must say what
+/// row-by-row writes said: the latest ballot per nullifier counts (also within one
+/// group), a ciphertext may be re-cast under its own nullifier only, and a conflict
+/// anywhere in a group writes nothing of it.
+async fn ballot_rows_of_a_group(backend: Backend) {
+    use urna_server::storage::StorageError;
+    let db = Db::fresh(backend).await;
+    let store = db.open().await;
+    // Nullifier 1 votes twice in one group and re-casts ciphertext 11 the second time.
+    append_group(
+        &store,
+        &[(1, 1, &[11, 12]), (2, 2, &[13]), (1, 3, &[11, 14])],
+    )
+    .await
+    .unwrap();
+    let q = |sql| raw_int(&db, sql);
+    assert_eq!(q("SELECT COUNT(*) FROM ballots").await, 3);
+    assert_eq!(q("SELECT COUNT(*) FROM nullifiers").await, 2);
+    // Nullifier 2 counts with index 1, nullifier 1 with its re-vote at index 2, and each
+    // row names a stored ballot of that nullifier with that digest.
+    assert_eq!(q("SELECT MIN(latest_index) FROM nullifiers").await, 1);
+    assert_eq!(q("SELECT MAX(latest_index) FROM nullifiers").await, 2);
+    assert_eq!(q(JOINED).await, 2);
+    assert_eq!(q("SELECT COUNT(*) FROM ciphertext_fingerprints").await, 4);
+    // Another nullifier casting a stored ciphertext: the whole group is refused.
+    let err = append_group(&store, &[(3, 4, &[15]), (2, 5, &[12])])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+    // Two nullifiers casting one ciphertext inside a group.
+    let err = append_group(&store, &[(4, 6, &[16]), (5, 7, &[16])])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+    // The same (nullifier, digest) twice.
+    let err = append_group(&store, &[(2, 2, &[])]).await.unwrap_err();
+    assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+    assert_eq!(q("SELECT COUNT(*) FROM log_entries").await, 3);
+    assert_eq!(q("SELECT COUNT(*) FROM ballots").await, 3);
+    assert_eq!(q("SELECT COUNT(*) FROM ciphertext_fingerprints").await, 4);
+    // A later group's re-vote moves the nullifier's latest ballot on.
+    append_group(&store, &[(2, 8, &[13])]).await.unwrap();
+    assert_eq!(q("SELECT COUNT(*) FROM nullifiers").await, 2);
+    assert_eq!(q("SELECT MAX(latest_index) FROM nullifiers").await, 3);
+    assert_eq!(q("SELECT MIN(latest_index) FROM nullifiers").await, 2);
+    assert_eq!(q(JOINED).await, 2);
+}
+
+const JOINED: &str = "SELECT COUNT(*) FROM nullifiers n JOIN ballots b \
+     ON b.log_index = n.latest_index AND b.nullifier = n.nullifier AND b.digest = n.latest_digest";
+both!(ballot_rows_of_a_group);

@@ -133,6 +133,17 @@ struct LogInner {
     published: Option<StoredCheckpoint>,
 }
 
+/// What a ballot's verification needs from its election's state: the manifest, its
+/// hash, the keys, the frozen census root, the verifying key, and the admission.
+type BallotPre = (
+    Arc<urna_protocol::manifest::Manifest>,
+    [u8; 32],
+    Option<Arc<state::ElectionKeys>>,
+    Option<urna_circuits::CensusRoot>,
+    Option<Arc<urna_circuits::PreparedVerifyingKey>>,
+    Admission,
+);
+
 /// What the expensive checks of one entry need from its election's state.
 struct Pre {
     dkg: urna_protocol::dkg::DkgContext,
@@ -665,7 +676,12 @@ impl Board {
                 return Err(ApiError::WrongElection);
             }
         }
-        self.refresh().await?;
+        // A ballot skips the catch-up here: its append decides it against the committed
+        // log (catching up first), and its cheap checks are repeated after a catch-up
+        // if the local view refuses it (`cast_ballot_inner`).
+        if !matches!(entry.payload(), Payload::Ballot(_)) {
+            self.refresh().await?;
+        }
         match entry.payload() {
             Payload::Manifest(_) => self.create_election(entry, bytes).await,
             Payload::Ballot(_) => self.cast_ballot(entry, bytes).await,
@@ -945,6 +961,23 @@ impl Board {
         result
     }
 
+    /// The cheap checks of a ballot against the local view of the board, and what its
+    /// verification needs.
+    fn ballot_precheck(&self, entry: &BoardEntry, id: &[u8; 32]) -> Result<BallotPre, ApiError> {
+        let state = read(&self.state);
+        let election = state.elections.get(id).ok_or(ApiError::UnknownElection)?;
+        entry.verify_signature(&election.manifest)?;
+        let admission = admit(election, entry, self.now())?;
+        Ok((
+            election.manifest.clone(),
+            election.manifest_hash,
+            election.keys.clone(),
+            election.frozen.as_ref().map(|f| f.root),
+            self.election_verifying_key(election),
+            admission,
+        ))
+    }
+
     async fn cast_ballot_inner(
         &self,
         entry: BoardEntry,
@@ -954,21 +987,17 @@ impl Board {
             return Err(ApiError::internal("cast_ballot without a ballot"));
         };
         let id = entry.election_id().to_bytes();
-        // Cheap checks first: election, phase, window, census root, replay, re-use.
-        let (manifest, manifest_hash, keys, frozen_root, vk, admission) = {
-            let state = read(&self.state);
-            let election = state.elections.get(&id).ok_or(ApiError::UnknownElection)?;
-            entry.verify_signature(&election.manifest)?;
-            let admission = admit(election, &entry, self.now())?;
-            (
-                election.manifest.clone(),
-                election.manifest_hash,
-                election.keys.clone(),
-                election.frozen.as_ref().map(|f| f.root),
-                self.election_verifying_key(election),
-                admission,
-            )
-        };
+        // Cheap checks first: election, phase, window, census root, replay, re-use. The
+        // local view may trail other processes sharing the database: what it refuses is
+        // checked again after catching up (what it admits is decided again at append).
+        let (manifest, manifest_hash, keys, frozen_root, vk, admission) =
+            match self.ballot_precheck(&entry, &id) {
+                Ok(pre) => pre,
+                Err(_) => {
+                    self.refresh().await?;
+                    self.ballot_precheck(&entry, &id)?
+                }
+            };
         let tracking = Some(ballot.tracking_code(&manifest_hash).to_string());
         if let Admission::Replay(index) = admission {
             return Ok(Submitted {

@@ -18,6 +18,7 @@
 //!   Their keys are backstops for the board's rules (one manifest per election, one use
 //!   per code, one ballot per `(nullifier, digest)`, …).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -200,4 +201,218 @@ pub(crate) fn map_conflict(e: sqlx::Error) -> StorageError {
         }
         _ => StorageError::Database(e),
     }
+}
+
+/// Most rows one multi-row statement carries (each row binds at most five values, far
+/// below SQLite's 32,766 and PostgreSQL's 65,535 parameters).
+pub(crate) const ROWS_PER_STATEMENT: usize = 256;
+
+/// Four columns of a ballot-derived row: the election, two 32-byte keys (nullifier and
+/// digest, or fingerprint and nullifier) and the log index.
+pub(crate) type Row4<'a> = (&'a [u8; 32], &'a [u8; 32], &'a [u8; 32], i64);
+
+/// An append group split for set-based writes: the log rows, the ballots' derived rows
+/// gathered across the group (one statement per table instead of a round trip per
+/// row), and the other derived rows in log order, written one by one.
+#[derive(Debug, Default)]
+pub(crate) struct AppendPlan<'a> {
+    /// The entries with their log index as stored, in log order.
+    pub entries: Vec<(i64, &'a StoredEntry)>,
+    /// `(log index, election, kind, derived)` of every non-ballot derived row.
+    pub others: Vec<(i64, &'a [u8; 32], u8, &'a Derived)>,
+    /// `(election, nullifier, digest, log index)` of every ballot, in log order.
+    pub ballots: Vec<Row4<'a>>,
+    /// `(election, fingerprint, nullifier, log index)` of every ballot ciphertext.
+    pub fingerprints: Vec<Row4<'a>>,
+}
+
+impl<'a> AppendPlan<'a> {
+    /// Splits `entries`, checking that they are numbered `size, size + 1, …` and that
+    /// the checkpoint is of the size after them.
+    pub fn new(
+        entries: &'a [NewEntry],
+        size: u64,
+        checkpoint: &StoredCheckpoint,
+    ) -> Result<Self, StorageError> {
+        let mut plan = Self::default();
+        let mut next = size;
+        for new in entries {
+            let e = &new.entry;
+            if e.index != next {
+                return Err(StorageError::Corrupt(format!(
+                    "entry sequenced at {} but the head is {next}",
+                    e.index
+                )));
+            }
+            let idx = to_i64(e.index)?;
+            plan.entries.push((idx, e));
+            for d in &new.derived {
+                match d {
+                    Derived::Ballot {
+                        nullifier,
+                        digest,
+                        fingerprints,
+                    } => {
+                        plan.ballots.push((&e.election_id, nullifier, digest, idx));
+                        for fp in fingerprints {
+                            plan.fingerprints.push((&e.election_id, fp, nullifier, idx));
+                        }
+                    }
+                    other => plan.others.push((idx, &e.election_id, e.kind, other)),
+                }
+            }
+            next += 1;
+        }
+        if checkpoint.size != next {
+            return Err(StorageError::Corrupt(format!(
+                "checkpoint of size {} for a log of size {next}",
+                checkpoint.size
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// The `nullifiers` rows: for each `(election, nullifier)` of the group its latest
+    /// ballot (PostgreSQL's upsert may not touch a row twice in one statement; the
+    /// stored row is replaced only by a higher index, as row-by-row upserts would).
+    pub fn latest_ballots(&self) -> Vec<Row4<'a>> {
+        let mut latest: HashMap<(&[u8; 32], &[u8; 32]), usize> = HashMap::new();
+        for (k, (eid, nullifier, _, _)) in self.ballots.iter().enumerate() {
+            latest.insert((eid, nullifier), k);
+        }
+        let mut keep: Vec<usize> = latest.into_values().collect();
+        keep.sort_unstable();
+        keep.into_iter().map(|k| self.ballots[k]).collect()
+    }
+
+    /// The fingerprints of each election in the group, to look up.
+    pub fn fingerprints_by_election(&self) -> HashMap<&'a [u8; 32], Vec<&'a [u8; 32]>> {
+        let mut by: HashMap<&[u8; 32], Vec<&[u8; 32]>> = HashMap::new();
+        for (eid, fp, _, _) in &self.fingerprints {
+            by.entry(eid).or_default().push(fp);
+        }
+        by
+    }
+
+    /// The fingerprint rows to insert, given the owners (nullifiers) of the group's
+    /// fingerprints already stored: a ciphertext may be re-cast under the nullifier
+    /// that first cast it (nothing to insert), never under another one (a conflict,
+    /// whether the first owner is stored or earlier in the group).
+    pub fn new_fingerprints(
+        &self,
+        stored: HashMap<([u8; 32], [u8; 32]), Vec<u8>>,
+    ) -> Result<Vec<Row4<'a>>, StorageError> {
+        let mut owners = stored;
+        let mut rows = Vec::new();
+        for &(eid, fp, nullifier, idx) in &self.fingerprints {
+            match owners.get(&(*eid, *fp)) {
+                Some(owner) if owner.as_slice() != nullifier.as_slice() => {
+                    return Err(StorageError::Conflict(
+                        "ciphertext already on the board under another nullifier".into(),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    owners.insert((*eid, *fp), nullifier.to_vec());
+                    rows.push((eid, fp, nullifier, idx));
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// The ballots' derived rows of one group, a few statements per table: `ballots`, the
+/// `nullifiers` upsert (the highest index counts), and the ciphertext fingerprints after
+/// one lookup of those already stored.
+pub(crate) async fn insert_ballots<DB>(
+    conn: &mut DB::Connection,
+    plan: &AppendPlan<'_>,
+) -> Result<(), StorageError>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
+{
+    insert_rows::<DB>(
+        conn,
+        "INSERT INTO ballots (election_id, nullifier, digest, log_index) ",
+        &plan.ballots,
+        "",
+    )
+    .await?;
+    insert_rows::<DB>(
+        conn,
+        "INSERT INTO nullifiers (election_id, nullifier, latest_digest, latest_index) ",
+        &plan.latest_ballots(),
+        " ON CONFLICT (election_id, nullifier) DO UPDATE \
+         SET latest_index = excluded.latest_index, latest_digest = excluded.latest_digest \
+         WHERE excluded.latest_index > nullifiers.latest_index",
+    )
+    .await?;
+    let mut stored = HashMap::new();
+    for (eid, fps) in plan.fingerprints_by_election() {
+        for chunk in fps.chunks(ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::<DB>::new(
+                "SELECT fingerprint, nullifier FROM ciphertext_fingerprints WHERE election_id = ",
+            );
+            q.push_bind(eid.as_slice()).push(" AND fingerprint IN (");
+            let mut list = q.separated(", ");
+            for fp in chunk {
+                list.push_bind(fp.as_slice());
+            }
+            q.push(")");
+            for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
+                let fp: Vec<u8> = sqlx::Row::try_get(&row, "fingerprint")?;
+                let owner: Vec<u8> = sqlx::Row::try_get(&row, "nullifier")?;
+                stored.insert((*eid, to_array(&fp, "fingerprint")?), owner);
+            }
+        }
+    }
+    insert_rows::<DB>(
+        conn,
+        "INSERT INTO ciphertext_fingerprints (election_id, fingerprint, nullifier, log_index) ",
+        &plan.new_fingerprints(stored)?,
+        "",
+    )
+    .await
+}
+
+/// `head VALUES (…), (…) tail` over `rows`, [`ROWS_PER_STATEMENT`] rows a statement; a
+/// unique-key violation is a [`StorageError::Conflict`].
+async fn insert_rows<DB>(
+    conn: &mut DB::Connection,
+    head: &str,
+    rows: &[Row4<'_>],
+    tail: &str,
+) -> Result<(), StorageError>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
+{
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        sqlx::QueryBuilder::<DB>::new(head)
+            .push_values(chunk, |mut row, (eid, a, b, idx)| {
+                row.push_bind(eid.as_slice())
+                    .push_bind(a.as_slice())
+                    .push_bind(b.as_slice())
+                    .push_bind(*idx);
+            })
+            .push(tail)
+            .build()
+            .persistent(false)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_conflict)?;
+    }
+    Ok(())
 }

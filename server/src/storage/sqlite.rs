@@ -11,12 +11,12 @@ use std::time::Duration;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use urna_log::Hash;
 
 use super::{
-    map_conflict, to_array, to_i64, to_u64, AppendTx, BoxFuture, Derived, NewEntry, Storage,
-    StorageError, StoredCheckpoint, StoredEntry,
+    insert_ballots, map_conflict, to_array, to_i64, to_u64, AppendPlan, AppendTx, BoxFuture,
+    Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry, ROWS_PER_STATEMENT,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -217,40 +217,29 @@ impl AppendTx for SqliteAppend {
         checkpoint: StoredCheckpoint,
     ) -> BoxFuture<'_, Result<(), StorageError>> {
         Box::pin(async move {
-            let mut next = self.size;
-            for new in entries {
-                let e = &new.entry;
-                if e.index != next {
-                    return Err(StorageError::Corrupt(format!(
-                        "entry sequenced at {} but the head is {next}",
-                        e.index
-                    )));
-                }
-                let idx = to_i64(e.index)?;
-                let eid = e.election_id.to_vec();
-                sqlx::query(
-                    "INSERT INTO log_entries (idx, election_id, kind, leaf_hash, entry) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+            let plan = AppendPlan::new(&entries, self.size, &checkpoint)?;
+            let next = checkpoint.size;
+            for chunk in plan.entries.chunks(ROWS_PER_STATEMENT) {
+                QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO log_entries (idx, election_id, kind, leaf_hash, entry) ",
                 )
-                .bind(idx)
-                .bind(&eid)
-                .bind(i64::from(e.kind))
-                .bind(e.leaf_hash.as_bytes().to_vec())
-                .bind(&e.entry)
+                .push_values(chunk, |mut row, (idx, e)| {
+                    row.push_bind(*idx)
+                        .push_bind(e.election_id.as_slice())
+                        .push_bind(i64::from(e.kind))
+                        .push_bind(e.leaf_hash.as_bytes().as_slice())
+                        .push_bind(e.entry.as_slice());
+                })
+                .build()
+                .persistent(false)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_conflict)?;
-                for d in &new.derived {
-                    insert_derived(&mut self.tx, idx, &eid, e.kind, d).await?;
-                }
-                next += 1;
             }
-            if checkpoint.size != next {
-                return Err(StorageError::Corrupt(format!(
-                    "checkpoint of size {} for a log of size {next}",
-                    checkpoint.size
-                )));
+            for &(idx, eid, kind, d) in &plan.others {
+                insert_derived(&mut self.tx, idx, eid, kind, d).await?;
             }
+            insert_ballots::<Sqlite>(&mut self.tx, &plan).await?;
             let updated = sqlx::query("UPDATE log_head SET size = ?1 WHERE id = 1 AND size = ?2")
                 .bind(to_i64(next)?)
                 .bind(to_i64(self.size)?)
@@ -356,67 +345,10 @@ async fn insert_derived(
             .await
             .map_err(map_conflict)?;
         }
-        Derived::Ballot {
-            nullifier,
-            digest,
-            fingerprints,
-        } => {
-            sqlx::query(
-                "INSERT INTO ballots (election_id, nullifier, digest, log_index) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )
-            .bind(eid)
-            .bind(nullifier.to_vec())
-            .bind(digest.to_vec())
-            .bind(idx)
-            .execute(&mut **tx)
-            .await
-            .map_err(map_conflict)?;
-            sqlx::query(
-                "INSERT INTO nullifiers (election_id, nullifier, latest_index, latest_digest) \
-                 VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (election_id, nullifier) DO UPDATE \
-                 SET latest_index = excluded.latest_index, latest_digest = excluded.latest_digest \
-                 WHERE excluded.latest_index > nullifiers.latest_index",
-            )
-            .bind(eid)
-            .bind(nullifier.to_vec())
-            .bind(idx)
-            .bind(digest.to_vec())
-            .execute(&mut **tx)
-            .await?;
-            for fp in fingerprints {
-                let owner: Option<Vec<u8>> = sqlx::query_scalar(
-                    "SELECT nullifier FROM ciphertext_fingerprints \
-                     WHERE election_id = ?1 AND fingerprint = ?2",
-                )
-                .bind(eid)
-                .bind(fp.to_vec())
-                .fetch_optional(&mut **tx)
-                .await?;
-                match owner {
-                    Some(n) if n.as_slice() != nullifier.as_slice() => {
-                        return Err(StorageError::Conflict(
-                            "ciphertext already on the board under another nullifier".into(),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => {
-                        sqlx::query(
-                            "INSERT INTO ciphertext_fingerprints \
-                             (election_id, fingerprint, nullifier, log_index) \
-                             VALUES (?1, ?2, ?3, ?4)",
-                        )
-                        .bind(eid)
-                        .bind(fp.to_vec())
-                        .bind(nullifier.to_vec())
-                        .bind(idx)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(map_conflict)?;
-                    }
-                }
-            }
+        Derived::Ballot { .. } => {
+            return Err(StorageError::Corrupt(
+                "ballot rows are written by insert_ballots".into(),
+            ));
         }
     }
     Ok(())
