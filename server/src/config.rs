@@ -84,6 +84,14 @@ pub struct Config {
     #[arg(long, env = "URNA_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// Run as a read-only replica (PostgreSQL only, e.g. over a hot-standby replica of
+    /// the primary): serve the log, the elections, census paths and exports, catching
+    /// up on every read; answer every write with 503 `read_only`; run no migrations
+    /// (a writable server on the primary applies them) and never take the sequencer
+    /// lock.
+    #[arg(long, env = "URNA_READ_ONLY")]
+    pub read_only: bool,
+
     /// Directory of the voter web client served at `/` (built by
     /// `scripts/build-web.sh`); default: `web/dist` under the working directory, if it
     /// exists.
@@ -145,6 +153,9 @@ pub enum SetupError {
     /// Opening the database failed.
     #[error("database: {0}")]
     Storage(#[from] StorageError),
+    /// `--read-only` without a PostgreSQL database.
+    #[error("--read-only needs --database postgres://… (a replica of the primary's database); an embedded SQLite board has one writable server")]
+    ReadOnlyNeedsPostgres,
     /// A key could not be loaded.
     #[error("keys: {0}")]
     Keys(#[from] KeyError),
@@ -160,8 +171,13 @@ pub enum SetupError {
 pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, SetupError> {
     match config.database.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Arc::new(PgStorage::connect(url).await?))
+            if config.read_only {
+                Ok(Arc::new(PgStorage::connect_read_only(url).await?))
+            } else {
+                Ok(Arc::new(PgStorage::connect(url).await?))
+            }
         }
+        _ if config.read_only => Err(SetupError::ReadOnlyNeedsPostgres),
         Some(url) => Ok(Arc::new(SqliteStorage::open_url(url).await?)),
         None => Ok(Arc::new(
             SqliteStorage::open(&config.data_dir.join("board.sqlite3")).await?,
@@ -211,6 +227,7 @@ pub async fn build(config: &Config) -> Result<AppState, SetupError> {
     let store = open_storage(config).await?;
     let mut options = BoardOptions {
         verify_queue: config.verify_queue,
+        read_only: config.read_only,
         ..BoardOptions::default()
     };
     if let Some(w) = config.verify_workers {

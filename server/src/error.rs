@@ -135,6 +135,10 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// This server is a read-only replica (`--read-only`): writes go to the board's
+    /// writable servers.
+    #[error("this server is a read-only replica of the board: send writes to a writable server")]
+    ReadOnly,
     /// This client (by address) sent more writes than its rate limit allows: retry
     /// after the given seconds.
     #[error("too many requests from this address, retry later")]
@@ -197,6 +201,7 @@ impl ApiError {
             ApiError::Duplicate(_) => "duplicate_entry",
             ApiError::CiphertextReused => "ciphertext_reused",
             ApiError::Overloaded { .. } => "overloaded",
+            ApiError::ReadOnly => "read_only",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Conflict => "conflict",
             ApiError::Internal(_) => "internal",
@@ -239,7 +244,7 @@ impl ApiError {
             | ApiError::Duplicate(_)
             | ApiError::CiphertextReused
             | ApiError::Conflict => StatusCode::CONFLICT,
-            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Overloaded { .. } | ApiError::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

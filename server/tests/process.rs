@@ -252,6 +252,90 @@ async fn two_processes_share_one_postgres_log() {
     b.terminate();
 }
 
+/// Runs `urna-server` with `args`, expecting it to refuse to start: returns its
+/// standard error.
+fn start_fails(args: &[String]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_urna-server"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("urna-server {args:?} kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A read-only replica over the database of a writable server (SCALING.md, "The read
+/// path on replicas"): it refuses to start before the schema exists (it runs no
+/// migrations) or without PostgreSQL, refuses every write with 503 `read_only` without
+/// touching the log, and serves what the writable server appended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_replica_serves_reads_and_refuses_writes() {
+    let db = Db::fresh(Backend::Postgres).await;
+    let (dir_a, key_a) = data_dir();
+    let (dir_r, key_r) = data_dir();
+    let mut replica_args = args(dir_r.path(), &key_r, Some(&db.url));
+    replica_args.push("--read-only".into());
+
+    // No writable server has migrated the schema yet.
+    let err = start_fails(&replica_args);
+    assert!(err.contains("not migrated"), "{err}");
+    // SQLite has no replicas.
+    let mut sqlite_args = args(dir_r.path(), &key_r, None);
+    sqlite_args.push("--read-only".into());
+    let err = start_fails(&sqlite_args);
+    assert!(
+        err.contains("--read-only needs --database postgres"),
+        "{err}"
+    );
+
+    let a = Process::start(&args(dir_a.path(), &key_a, Some(&db.url)));
+    let r = Process::start(&replica_args);
+    let client = http_client();
+    let e = Election::new(63, 1, 1, 4);
+
+    // A write sent to the replica is refused, and nothing reaches the log.
+    let (status, body) = post(&client, r.url("/v1/elections"), &e.manifest_entry()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "read_only", "{body}");
+    let cp = open_checkpoint(&text(&client, a.url("/v1/log/checkpoint")).await);
+    assert_eq!(cp.size(), 0);
+
+    // The writable server appends; the replica serves it.
+    let (status, _) = post(&client, a.url("/v1/elections"), &e.manifest_entry()).await;
+    assert_eq!(status, 201);
+    let codes = format!("/v1/elections/{}/registration-codes", e.id_hex());
+    let (status, body) = post(&client, r.url(&codes), &e.codes_entry()).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("read_only")));
+    let (status, _) = post(&client, a.url(&codes), &e.codes_entry()).await;
+    assert_eq!(status, 201);
+    let ca = open_checkpoint(&text(&client, a.url("/v1/log/checkpoint")).await);
+    let cr = open_checkpoint(&text(&client, r.url("/v1/log/checkpoint")).await);
+    assert_eq!(cr.size(), 2);
+    assert_eq!(cr.root(), ca.root());
+    let path = format!("/v1/elections/{}", e.id_hex());
+    let from_r: Value = serde_json::from_str(&text(&client, r.url(&path)).await).unwrap();
+    let from_a: Value = serde_json::from_str(&text(&client, a.url(&path)).await).unwrap();
+    assert_eq!(from_r, from_a);
+    assert!(
+        from_r["registration_codes"].as_u64().unwrap() > 0,
+        "{from_r}"
+    );
+    a.terminate();
+    r.terminate();
+}
+
 /// An HTTP client for the tests. Built with the workspace's features unified, reqwest may
 /// have rustls without a default crypto provider (the CLI picks *ring*), so one is
 /// installed first; plain `http://` needs none, but reqwest refuses to build without it.

@@ -74,6 +74,10 @@ pub struct BoardOptions {
     pub verify_queue: usize,
     /// The clock.
     pub clock: Clock,
+    /// A read-only replica: serves reads of the stored log (catching up with the
+    /// writable servers on every read) and refuses every write with
+    /// [`ApiError::ReadOnly`]; it never takes the sequencer lock.
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for BoardOptions {
@@ -81,6 +85,7 @@ impl std::fmt::Debug for BoardOptions {
         f.debug_struct("BoardOptions")
             .field("verify_workers", &self.verify_workers)
             .field("verify_queue", &self.verify_queue)
+            .field("read_only", &self.read_only)
             .finish()
     }
 }
@@ -93,6 +98,7 @@ impl Default for BoardOptions {
                 .unwrap_or(2),
             verify_queue: 64,
             clock: system_clock(),
+            read_only: false,
         }
     }
 }
@@ -221,6 +227,8 @@ pub struct Board {
     /// rebuilt from storage before the next append.
     append: Mutex<bool>,
     clock: Clock,
+    /// Refuses every write (a read-only replica).
+    read_only: bool,
     pool: CpuPool,
     ballots: batch::Batcher,
     /// The appender's queue (group commit).
@@ -308,6 +316,7 @@ impl Board {
             }),
             append: Mutex::new(false),
             clock: options.clock,
+            read_only: options.read_only,
             pool: CpuPool::new(options.verify_workers, options.verify_queue),
             ballots,
             appender,
@@ -332,7 +341,12 @@ impl Board {
             .metrics
             .log_size
             .set(i64::try_from(size).unwrap_or(i64::MAX));
-        tracing::info!(size, backend = board.store.backend(), "board opened");
+        tracing::info!(
+            size,
+            backend = board.store.backend(),
+            read_only = board.read_only,
+            "board opened"
+        );
         let board = Arc::new(board);
         tokio::spawn(commit::run(Arc::downgrade(&board), queue));
         Ok(board)
@@ -664,6 +678,9 @@ impl Board {
         election: Option<[u8; 32]>,
         bytes: Vec<u8>,
     ) -> Result<Submitted, ApiError> {
+        if self.read_only {
+            return Err(ApiError::ReadOnly);
+        }
         let entry = BoardEntry::from_canonical_bytes(&bytes)?;
         if entry.kind() != expected {
             return Err(ApiError::WrongKind {
@@ -1054,6 +1071,10 @@ impl Board {
 
     /// Queues `work` for the appender and waits for its answer.
     async fn enqueue(&self, work: commit::Work) -> Result<(Vec<Receipt>, bool), ApiError> {
+        // Every append passes here: a replica never reaches the sequencer lock.
+        if self.read_only {
+            return Err(ApiError::ReadOnly);
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.appender
             .send(commit::Request { work, reply })

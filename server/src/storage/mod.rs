@@ -43,6 +43,10 @@ pub enum StorageError {
     /// Stored data breaks an invariant (e.g. a non-contiguous index or a bad hash).
     #[error("corrupt storage: {0}")]
     Corrupt(String),
+    /// A read-only replica found migrations this build needs that the database lacks
+    /// (a writable server on the primary applies them).
+    #[error("database schema not migrated (missing: {0}); start a writable urna-server on the primary first")]
+    NotMigrated(String),
     /// A derived-table constraint rejected a row: the board's own checks should have
     /// caught this first.
     #[error("constraint violated: {0}")]

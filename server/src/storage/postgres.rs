@@ -36,6 +36,38 @@ impl PgStorage {
         Ok(Self { pool })
     }
 
+    /// Connects to `url` as a read-only replica: runs no migration (a hot-standby
+    /// PostgreSQL replica refuses writes) and checks instead that every migration this
+    /// build knows was applied by a writable server on the primary.
+    pub async fn connect_read_only(url: &str) -> Result<Self, StorageError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await?;
+        let applied: Vec<i64> = match sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        {
+            Ok(v) => v,
+            // No migrations table: nothing was ever migrated here.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let missing: Vec<String> = MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect();
+        if !missing.is_empty() {
+            return Err(StorageError::NotMigrated(missing.join(", ")));
+        }
+        Ok(Self { pool })
+    }
+
     /// The pool (tests use it to try forbidden statements).
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -206,6 +206,7 @@ pub async fn open_board(store: Arc<dyn Storage>, clock: &TestClock) -> Arc<Board
             verify_workers: 2,
             verify_queue: 64,
             clock: clock.clock(),
+            read_only: false,
         },
     )
     .await
