@@ -17,6 +17,11 @@
 //!   `nullifiers` (the ballot that counts for each nullifier), `ciphertext_fingerprints`.
 //!   Their keys are backstops for the board's rules (one manifest per election, one use
 //!   per code, one ballot per `(nullifier, digest)`, …).
+//!
+//! An append writes its group's rows set-based (`AppendPlan`): the log rows and the
+//! ballots' derived rows with one multi-row statement per table (per
+//! 256 rows), the fingerprints after one lookup of those already
+//! stored; the rare non-ballot derived rows one by one.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -209,6 +214,11 @@ pub(crate) fn map_conflict(e: sqlx::Error) -> StorageError {
 
 /// Most rows one multi-row statement carries (each row binds at most five values, far
 /// below SQLite's 32,766 and PostgreSQL's 65,535 parameters).
+///
+/// A statement of one row is prepared once per connection and cached, like any fixed
+/// query; a statement of several rows (its text depends on the count) is prepared for
+/// that use only, its cost shared by the rows, so the cache is not churned by the
+/// group sizes.
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 /// Four columns of a ballot-derived row: the election, two 32-byte keys (nullifier and
@@ -370,7 +380,12 @@ where
                 list.push_bind(fp.as_slice());
             }
             q.push(")");
-            for row in q.build().persistent(false).fetch_all(&mut *conn).await? {
+            for row in q
+                .build()
+                .persistent(chunk.len() == 1)
+                .fetch_all(&mut *conn)
+                .await?
+            {
                 let fp: Vec<u8> = sqlx::Row::try_get(&row, "fingerprint")?;
                 let owner: Vec<u8> = sqlx::Row::try_get(&row, "nullifier")?;
                 stored.insert((*eid, to_array(&fp, "fingerprint")?), owner);
@@ -413,7 +428,7 @@ where
             })
             .push(tail)
             .build()
-            .persistent(false)
+            .persistent(chunk.len() == 1)
             .execute(&mut *conn)
             .await
             .map_err(map_conflict)?;

@@ -234,7 +234,7 @@ impl AppendTx for PgAppend {
                         .push_bind(e.entry.as_slice());
                 })
                 .build()
-                .persistent(false)
+                .persistent(chunk.len() == 1)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_conflict)?;
