@@ -25,13 +25,18 @@ pub struct PgStorage {
 }
 
 impl PgStorage {
-    /// Connects to `url` (`postgres://…`), runs the migrations.
-    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+    /// The connection pool to `url`.
+    async fn connect_pool(url: &str) -> Result<PgPool, StorageError> {
         let options = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new()
+        Ok(PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
-            .await?;
+            .await?)
+    }
+
+    /// Connects to `url` (`postgres://…`), runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let pool = Self::connect_pool(url).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
@@ -40,11 +45,7 @@ impl PgStorage {
     /// PostgreSQL replica refuses writes) and checks instead that every migration this
     /// build knows was applied by a writable server on the primary.
     pub async fn connect_read_only(url: &str) -> Result<Self, StorageError> {
-        let options = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect_with(options)
-            .await?;
+        let pool = Self::connect_pool(url).await?;
         let applied: Vec<i64> = match sqlx::query_scalar(
             "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
         )
