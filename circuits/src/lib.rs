@@ -16,7 +16,7 @@
 //! - [`keys`]: Groth16 keys, their codecs and hashes, and the **single-party** setup
 //!   (PROTOCOL 10.5).
 //! - [`proof`]: proving and verifying one proof; [`batch`]: batch verification
-//!   (PROTOCOL 10.6).
+//!   (PROTOCOL 10.6); [`subgroup`]: the G2 membership test proofs are decoded with.
 //!
 //! # Trusted setup warning
 //!
@@ -69,6 +69,7 @@ mod prover;
 pub mod secret;
 mod shape;
 pub mod statement;
+pub mod subgroup;
 pub mod types;
 
 pub use batch::batch_verify;

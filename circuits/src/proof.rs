@@ -55,22 +55,38 @@ impl EligibilityProof {
     }
 
     /// Decodes the 128-byte canonical encoding with full checks: each point on its curve
-    /// and in the prime-order subgroup (`Validate::Yes`), none the identity, and the
-    /// canonical re-encoding equal to the input.
+    /// and in the prime-order subgroup, none the identity, and the canonical re-encoding
+    /// equal to the input.
+    ///
+    /// G1 has cofactor 1, so `A` and `C` are in their group once on the curve; `B` is
+    /// tested with [`crate::subgroup::g2_in_subgroup`] (the same verdict as arkworks'
+    /// `Validate::Yes`, at about half the cost).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CircuitError> {
         let arr: [u8; PROOF_LEN] = bytes.try_into().map_err(|_| CircuitError::LenMismatch {
             what: "eligibility proof",
             expected: PROOF_LEN,
             actual: bytes.len(),
         })?;
+        // Decompression solves the curve equation for y, so the points are on their
+        // curves; the checks below make that explicit and add G2's subgroup test.
         let inner = ark_groth16::Proof::<Bn254>::deserialize_with_mode(
             &arr[..],
             Compress::Yes,
-            Validate::Yes,
+            Validate::No,
         )
         .map_err(|_| CircuitError::InvalidEncoding {
             what: "eligibility proof",
         })?;
+        if !(inner.a.is_on_curve() && inner.c.is_on_curve() && inner.b.is_on_curve()) {
+            return Err(CircuitError::InvalidEncoding {
+                what: "eligibility proof (point not on its curve)",
+            });
+        }
+        if !crate::subgroup::g2_in_subgroup(&inner.b) {
+            return Err(CircuitError::InvalidEncoding {
+                what: "eligibility proof (B not in G2)",
+            });
+        }
         if inner.a.is_zero() || inner.b.is_zero() || inner.c.is_zero() {
             return Err(CircuitError::InvalidEncoding {
                 what: "eligibility proof (identity point)",

@@ -205,6 +205,49 @@ fn identity_points_are_rejected_at_decode() {
     ));
 }
 
+/// `B` on the twist but outside G2 (a random point of the twist): the encoding is
+/// canonical and decompresses, only the subgroup test refuses it. A `B` in G2 other
+/// than the prover's decodes and fails verification instead.
+#[test]
+fn b_outside_g2_is_rejected_at_decode() {
+    use ark_bn254::{Fq2, G2Affine};
+    use ark_ec::{AffineRepr, CurveGroup};
+    use ark_ff::Zero;
+    use ark_serialize::CanonicalSerialize;
+    let v = voter(4, 3, 0, 57);
+    let proof = prove_for(&v, 4, 58);
+    let mut rng = ChaCha20Rng::seed_from_u64(59);
+    let mut outside = 0;
+    while outside < 4 {
+        let Some(b) = G2Affine::get_point_from_x_unchecked(Fq2::rand(&mut rng), true) else {
+            continue;
+        };
+        assert!(b.is_on_curve());
+        // Nearly every twist point is outside G2; skip the (negligible) others.
+        if b.mul_bigint(<Fr as ark_ff::PrimeField>::MODULUS).is_zero() {
+            continue;
+        }
+        outside += 1;
+        let mut ark = proof.as_ark().clone();
+        ark.b = b;
+        let mut bytes = Vec::new();
+        ark.serialize_compressed(&mut bytes).unwrap();
+        assert!(matches!(
+            EligibilityProof::from_bytes(&bytes),
+            Err(CircuitError::InvalidEncoding { what }) if what.contains("not in G2")
+        ));
+        // Its G2 component (cofactor cleared) decodes, and fails the pairing check.
+        ark.b = b.clear_cofactor().into_group().into_affine();
+        let mut bytes = Vec::new();
+        ark.serialize_compressed(&mut bytes).unwrap();
+        let decoded = EligibilityProof::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            verify(&keys(4).pvk, &v.statement, &decoded),
+            Err(CircuitError::ProofRejected)
+        );
+    }
+}
+
 #[test]
 fn prover_refuses_a_bad_witness() {
     let v = voter(4, 5, 1, 60);

@@ -21,9 +21,9 @@
 //!   - (E1) `z_j·G = a_j + c_j·α`,
 //!   - (E2) `z_j·h = b_j + c_j·(β − m_j·G)`.
 //!
-//! Batched (PROTOCOL 6.5) with weights `ρ_j, σ_j`, the equations add the terms
-//! `(ρ_j z_j + σ_j c_j m_j)·G + σ_j z_j·h − ρ_j·a_j − σ_j·b_j − (Σ ρ_j c_j)·α −
-//! (Σ σ_j c_j)·β`, which must sum to the identity.
+//! Batched (PROTOCOL 6.5) with 128-bit weights `ρ_j, σ_j`, the equations add the terms
+//! `ρ_j·a_j + σ_j·b_j + (Σ ρ_j c_j)·α + (Σ σ_j c_j)·β − (ρ_j z_j + σ_j c_j m_j)·G −
+//! σ_j z_j·h`, which must sum to the identity.
 //!
 //! # Implementation details
 //!
@@ -286,6 +286,8 @@ impl DisjunctiveProof {
         batch: &mut BatchVerifier,
     ) -> Result<(), DisjunctiveFailure> {
         self.check_challenge(t, values)?;
+        // The negated form of E1, E2 (PROTOCOL 6.5): the commitments keep the short
+        // weights as their scalars, which the MSM handles at half the cost of full ones.
         let mut g = Scalar::ZERO;
         let mut hs = Scalar::ZERO;
         let mut alpha = Scalar::ZERO;
@@ -294,12 +296,12 @@ impl DisjunctiveProof {
             let rho = batch.weight();
             let sigma = batch.weight();
             let sigma_c = sigma * br.c;
-            g += rho * br.z + sigma_c * Scalar::from(*m);
-            hs += sigma * br.z;
-            alpha -= rho * br.c;
-            beta -= sigma_c;
-            batch.add(-rho, *br.a.point());
-            batch.add(-sigma, *br.b.point());
+            g -= rho * br.z + sigma_c * Scalar::from(*m);
+            hs -= sigma * br.z;
+            alpha += rho * br.c;
+            beta += sigma_c;
+            batch.add(rho, *br.a.point());
+            batch.add(sigma, *br.b.point());
         }
         batch.add_g(g);
         batch.add_h(h, hs);

@@ -119,9 +119,11 @@ impl Decode for CompressedPoint {
 /// Accumulates the verification equations of many proofs as one multiscalar
 /// multiplication (PROTOCOL 6.5).
 ///
-/// Each equation `Σ s_i·P_i = 0` is multiplied by a fresh weight `ρ` and added; the
-/// batch holds iff the weighted sum is the identity. If any one equation fails, the
-/// sum is the identity with probability at most about `2^-252` over the weights.
+/// Each equation `Σ s_i·P_i = 0` is multiplied by a fresh 128-bit weight `ρ` and added;
+/// the batch holds iff the weighted sum is the identity. If any one equation fails, the
+/// sum is the identity with probability at most `2^-128` over the weights (the group
+/// has prime order, so a nonzero point times a weight is the identity for at most one
+/// weight value once the others are fixed).
 /// Terms on the base point `G` and on the election key `h` are merged into single
 /// coefficients, so they add no MSM terms.
 ///
@@ -192,9 +194,17 @@ impl BatchVerifier {
         self.points.reserve(terms);
     }
 
-    /// A fresh random weight.
+    /// A fresh random 128-bit weight: 16 challenge bytes read as a little-endian
+    /// integer (PROTOCOL 6.5).
+    ///
+    /// 128 bits bound the chance that a false equation survives the batch by `2^-128`,
+    /// and halve the work of the multiscalar multiplication on the terms whose scalar
+    /// is a weight alone (the commitments `a_j`, `b_j`): a variable-time MSM skips the
+    /// upper, all-zero digits of a short scalar.
     pub(crate) fn weight(&mut self) -> Scalar {
-        self.weights.challenge_scalar(LABEL_WEIGHT)
+        let mut bytes = [0u8; 16];
+        self.weights.challenge_bytes(LABEL_WEIGHT, &mut bytes);
+        Scalar::from(u128::from_le_bytes(bytes))
     }
 
     /// Adds `s·G`.
