@@ -24,8 +24,15 @@ run=$(mktemp -d /tmp/urna-scale.XXXXXX)
 pids=()
 schema=""
 cleanup() {
+  local rc=$?
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ $rc -ne 0 ]]; then
+    # A failed step keeps the board (hours of set-up at a million ballots): restart
+    # `urna-server --data-dir $run/a` (or on the schema) to go on by hand.
+    echo "# failed (exit $rc): kept $run${schema:+ and schema $schema}" >&2
+    return
+  fi
   if [[ -n $schema ]]; then psql "$pg_base" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE" || true; fi
   rm -rf "$run"
 }

@@ -611,7 +611,17 @@ async fn close(ctx: &Ctx) -> Result<CloseReport> {
     )
     .await?;
 
-    let (status, agg) = get_json(&ctx.client, &ctx.election_url("/aggregate")).await?;
+    // The board sums every counted ballot on the first request: minutes for a million
+    // ballots, so this request gets a long timeout of its own.
+    let resp = ctx
+        .client
+        .get(ctx.election_url("/aggregate"))
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await
+        .context("GET aggregate")?;
+    let status = resp.status().as_u16();
+    let agg = resp.json::<Value>().await.unwrap_or(Value::Null);
     ensure!(status == 200, "GET aggregate answered {status}");
     let agg_bytes = hex::decode(agg["aggregate"].as_str().unwrap_or_default())
         .context("aggregate is not hex")?;

@@ -233,8 +233,23 @@ async fn full_election(backend: Backend) {
     );
 
     // Tally: two trustees' shares (t = 2); the board appends the tally with the second.
-    let (s, agg) = call(&r, "GET", &format!("{base}/aggregate"), None).await;
+    // Two requests at once share the one computation and get the same aggregate; a
+    // request given up at once (its future dropped) leaves nothing half-done behind.
+    let agg_url = format!("{base}/aggregate");
+    drop(
+        tokio::time::timeout(
+            std::time::Duration::from_micros(1),
+            call(&r, "GET", &agg_url, None),
+        )
+        .await,
+    );
+    let ((s, agg), (s_again, agg_again)) = tokio::join!(
+        call(&r, "GET", &agg_url, None),
+        call(&r, "GET", &agg_url, None)
+    );
     assert_eq!(s, StatusCode::OK, "{agg}");
+    assert_eq!(s_again, StatusCode::OK, "{agg_again}");
+    assert_eq!(agg, agg_again);
     assert_eq!(agg["ballots"], 2);
     let aggregate = decode_aggregate(agg["aggregate"].as_str().unwrap());
     let s1 = post(
