@@ -14,7 +14,7 @@ use urna_protocol::codec::Canonical;
 use urna_protocol::dkg::{Complaint, DealerMessage, DkgContext, DkgOutcome};
 use urna_protocol::elgamal::ElectionPublicKey;
 use urna_protocol::manifest::Manifest;
-use urna_protocol::tally::{Aggregate, TallyContext, TrusteeShares};
+use urna_protocol::tally::{TallyContext, TrusteeShares};
 
 use crate::storage::StoredEntry;
 
@@ -178,8 +178,6 @@ pub struct ElectionState {
     pub ballot_entries: u64,
     /// Decryption shares by trustee.
     pub shares: BTreeMap<u32, TrusteeShares>,
-    /// The aggregate of the counted ballots (computed after close).
-    pub aggregate: Option<Arc<Aggregate>>,
     /// Log index of the tally.
     pub tally: Option<u64>,
     /// The setup ceremony, when the manifest's setup is one (PROTOCOL 14.10).
@@ -225,7 +223,6 @@ impl ElectionState {
             fingerprints: HashMap::new(),
             ballot_entries: 0,
             shares: BTreeMap::new(),
-            aggregate: None,
             tally: None,
             setup,
         })
