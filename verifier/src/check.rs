@@ -87,28 +87,68 @@ pub(crate) fn check<R: BufRead>(
 ) -> Result<Report, Failure> {
     let mut state = State::new(header, scan, options);
     let mut index = 0u64;
-    let mut batch: Vec<Vec<u8>> = Vec::new();
-    let mut batch_bytes = 0usize;
     loop {
-        let raw = match lines.next_line() {
-            Ok(raw) => raw,
-            Err(e) => {
-                // Everything read before the bad line is checked first.
-                state.entries(index - batch.len() as u64, std::mem::take(&mut batch))?;
-                return Err(Failure::at(index, None, e));
-            }
-        };
-        let Some(raw) = raw else { break };
-        batch_bytes += raw.len();
-        batch.push(raw.to_vec());
-        index += 1;
-        if batch.len() >= DECODE_BATCH_LINES || batch_bytes >= DECODE_BATCH_BYTES {
-            state.entries(index - batch.len() as u64, std::mem::take(&mut batch))?;
-            batch_bytes = 0;
+        let (batch, error) = lines.read_batch(DECODE_BATCH_LINES, DECODE_BATCH_BYTES);
+        let (n, end) = (batch.len() as u64, batch.is_empty());
+        state.entries(index, batch)?;
+        index += n;
+        if let Some(e) = error {
+            // Everything read before the bad line is checked first.
+            state.flush()?;
+            return Err(Failure::at(index, None, e));
+        }
+        if end {
+            break;
         }
     }
-    state.entries(index - batch.len() as u64, batch)?;
     state.finish()
+}
+
+/// Ballots verified together, and their log indices.
+struct Chunk {
+    ballots: Vec<Ballot>,
+    indices: Vec<u64>,
+}
+
+/// What ballots are verified against: the manifest, the election key, the frozen census
+/// root and the Groth16 verifying key.
+#[derive(Clone, Copy)]
+struct VerifyContext<'a> {
+    manifest: &'a Manifest,
+    public_key: &'a ElectionPublicKey,
+    root: &'a CensusRoot,
+    pvk: &'a PreparedVerifyingKey,
+}
+
+/// Verifies `chunks` one after the other (each with PROTOCOL 6.7: validity proofs in
+/// one multiscalar multiplication per part, Groth16 proofs in one batch; on failure the
+/// culprits are named) and reports the first failed ballot in log order.
+fn verify_chunks(context: Option<VerifyContext<'_>>, chunks: Vec<Chunk>) -> Result<(), Failure> {
+    let at = |index, e| Failure::at(index, Some(EntryKind::Ballot.name()), e);
+    for Chunk { ballots, indices } in chunks {
+        let first = indices.first().copied().unwrap_or_default();
+        let Some(c) = context else {
+            return Err(at(first, VerifyError::BallotBeforeOpen));
+        };
+        if let Err(failures) = verify_ballots(
+            &ballots,
+            c.manifest,
+            c.public_key,
+            c.pvk,
+            c.root,
+            &mut OsRng,
+        ) {
+            let (pos, error) = failures.into_iter().min_by_key(|(i, _)| *i).unwrap_or((
+                0,
+                VerificationError::EligibilityProof {
+                    reason: "batch rejected".into(),
+                },
+            ));
+            let index = indices.get(pos).copied().unwrap_or(first);
+            return Err(at(index, VerifyError::InvalidBallot(error)));
+        }
+    }
+    Ok(())
 }
 
 /// The census while registration is open.
@@ -155,6 +195,9 @@ struct State<'a> {
     /// Ballots waiting for their chunk to be verified, and their log indices.
     pending: Vec<Ballot>,
     pending_indices: Vec<u64>,
+    /// Full chunks, in log order, whose verification waits for the next batch of lines:
+    /// it runs beside that batch's decoding (see [`State::entries`]).
+    ready: Vec<Chunk>,
     /// Per re-voting nullifier, the identities of its ballots so far and their indices.
     revotes: HashMap<[u8; 32], Vec<([u8; 32], u64)>>,
     /// First 16 bytes of each option ciphertext's fingerprint → ordinal of the nullifier
@@ -190,6 +233,7 @@ impl<'a> State<'a> {
             closed: None,
             pending: Vec::new(),
             pending_indices: Vec::new(),
+            ready: Vec::new(),
             revotes: HashMap::new(),
             fingerprints: HashMap::new(),
             aggregate: None,
@@ -204,11 +248,26 @@ impl<'a> State<'a> {
 
     /// Parses and decodes the lines `raws` (log indices from `first`) on all cores, then
     /// checks the election's entries among them in order.
+    ///
+    /// The chunks of ballots that filled up in the previous batch are verified at the same
+    /// time as this batch is decoded (`rayon::join`), so that the serial stretches of
+    /// each keep the other's threads busy. Their verdict is taken before any entry of
+    /// this batch is checked: they precede it in the log. Only ballots fill chunks, and
+    /// ballots change nothing a ballot is verified against (every other entry verifies
+    /// the ballots before it at once, see [`State::entry`]), so the deferred chunks are
+    /// verified against the same keys, census root and manifest as at their place.
     fn entries(&mut self, first: u64, raws: Vec<Vec<u8>>) -> Result<(), Failure> {
         use rayon::prelude::*;
-        let parsed: Vec<Result<Parsed, VerifyError>> =
-            raws.par_iter().map(|raw| parse_and_decode(raw)).collect();
+        let ready = std::mem::take(&mut self.ready);
+        let context = self.verify_context();
+        let (verified, parsed) = rayon::join(
+            || verify_chunks(context, ready),
+            || -> Vec<Result<Parsed, VerifyError>> {
+                raws.par_iter().map(|raw| parse_and_decode(raw)).collect()
+            },
+        );
         drop(raws);
+        verified?;
         for (index, line) in (first..).zip(parsed) {
             match line {
                 Err(e) => {
@@ -239,7 +298,10 @@ impl<'a> State<'a> {
             self.flush()?;
         }
         match self.entry_inner(index, line_kind, bytes, decoded) {
-            Ok(()) if self.pending.len() >= self.options.chunk.max(1) => self.flush(),
+            Ok(()) if self.pending.len() >= self.options.chunk.max(1) => {
+                self.defer_pending();
+                Ok(())
+            }
             Ok(()) => Ok(()),
             Err((kind, error)) => {
                 self.flush()?;
@@ -654,35 +716,38 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    /// Verifies the pending ballots together (PROTOCOL 6.7: validity proofs in one
-    /// multiscalar multiplication per chunk, Groth16 proofs in one batch; on failure the
-    /// culprits are named).
-    fn flush(&mut self) -> Result<(), Failure> {
+    /// Moves the pending ballots, if any, to the chunks waiting for verification.
+    fn defer_pending(&mut self) {
         if self.pending.is_empty() {
-            return Ok(());
+            return;
         }
-        let ballots = std::mem::take(&mut self.pending);
-        let indices = std::mem::take(&mut self.pending_indices);
-        let first = indices.first().copied().unwrap_or_default();
-        let at = |index, e| Failure::at(index, Some(EntryKind::Ballot.name()), e);
+        self.ready.push(Chunk {
+            ballots: std::mem::take(&mut self.pending),
+            indices: std::mem::take(&mut self.pending_indices),
+        });
+    }
+
+    /// What ballots are verified against, once the election is open.
+    fn verify_context(&self) -> Option<VerifyContext<'_>> {
         let (Some((manifest, _)), Some(keys), Some(root), Some(pvk)) =
             (&self.manifest, &self.keys, &self.frozen, &self.pvk)
         else {
-            return Err(at(first, VerifyError::BallotBeforeOpen));
+            return None;
         };
-        match verify_ballots(&ballots, manifest, &keys.public_key, pvk, root, &mut OsRng) {
-            Ok(()) => Ok(()),
-            Err(failures) => {
-                let (pos, error) = failures.into_iter().min_by_key(|(i, _)| *i).unwrap_or((
-                    0,
-                    VerificationError::EligibilityProof {
-                        reason: "batch rejected".into(),
-                    },
-                ));
-                let index = indices.get(pos).copied().unwrap_or(first);
-                Err(at(index, VerifyError::InvalidBallot(error)))
-            }
-        }
+        Some(VerifyContext {
+            manifest,
+            public_key: &keys.public_key,
+            root,
+            pvk,
+        })
+    }
+
+    /// Verifies every ballot not verified yet, now, in log order: the deferred chunks,
+    /// then the pending ballots.
+    fn flush(&mut self) -> Result<(), Failure> {
+        self.defer_pending();
+        let ready = std::mem::take(&mut self.ready);
+        verify_chunks(self.verify_context(), ready)
     }
 
     /// Check 26: decryption shares after close, one set per trustee, each proof valid

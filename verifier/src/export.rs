@@ -52,6 +52,29 @@ impl<R: BufRead> LineReader<R> {
         }
         Ok(Some(&self.buf))
     }
+
+    /// The next lines, at most `max_lines` of them and, past the first, at most
+    /// `max_bytes` of text: empty at the end. If reading a line failed, the lines read
+    /// before it come with the error (they are checked first).
+    pub(crate) fn read_batch(
+        &mut self,
+        max_lines: usize,
+        max_bytes: usize,
+    ) -> (Vec<Vec<u8>>, Option<VerifyError>) {
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        while batch.len() < max_lines.max(1) && bytes < max_bytes {
+            match self.next_line() {
+                Ok(Some(raw)) => {
+                    bytes += raw.len();
+                    batch.push(raw.to_vec());
+                }
+                Ok(None) => break,
+                Err(e) => return (batch, Some(e)),
+            }
+        }
+        (batch, None)
+    }
 }
 
 #[derive(Deserialize)]

@@ -40,6 +40,10 @@
 //! Memory does not grow with the ballots: lines are streamed, ballots are verified in
 //! chunks and dropped, and the per-voter state is a few bytes (see *Memory*).
 //!
+//! Both passes use every core of the rayon pool ([`Options::threads`]): lines are parsed,
+//! hashed and decoded in batches on all threads, then checked in log order; a full chunk
+//! of ballots is verified while the next batch is decoded (PROTOCOL 13.2).
+//!
 //! # Memory
 //!
 //! Two passes over the export: the first records, per nullifier, the index of its last

@@ -156,6 +156,84 @@ fn the_file_source_and_small_chunks_agree() {
     assert_eq!(missing.exit_code(), 2);
 }
 
+/// Flips the low byte of the first 0/1 proof's challenge `c_0` of the ballot at `i`
+/// (35-byte entry prefix, 96 bytes of ids, two counts, one ciphertext, `a` and `b` of
+/// branch 0): the entry stays canonical, the proof fails.
+fn break_proof(lines: &mut [Line], i: usize) {
+    let Line::Own(bytes) = &mut lines[i] else {
+        unreachable!()
+    };
+    bytes[35 + 96 + 8 + 64 + 64] ^= 1;
+}
+
+#[test]
+fn deferred_chunks_still_name_the_first_bad_ballot() {
+    // Full chunks are verified later, beside the decoding of the next lines; whatever
+    // the chunk size, the failure named is the first in log order: before a later
+    // ballot with a bad proof, a later ballot that breaks a rule of the board, and a
+    // later bad entry of another kind.
+    let f = fixture();
+    let first = f.position(&good(), "ballot", 1);
+    let second = f.position(&good(), "ballot", 2);
+    let close = f.position(&good(), "close", 0);
+    let bad_tally = Line::Own(f.signed(
+        Payload::Tally(Tally {
+            aggregate: urna_protocol::tally::Aggregate::new(&[3]),
+            result: f.tally.result.clone(),
+        }),
+        &f.board,
+    ));
+    // A ballot whose ciphertexts were first cast under another nullifier, just before
+    // the close; then the tally (one line further down).
+    let with_later_faults = |lines: &mut Vec<Line>| {
+        let mut copy = f.ballot(1, 0, 78);
+        copy.contests = f.first_ballot.contests.clone();
+        lines.insert(close, Line::Own(f.unsigned(Payload::Ballot(copy))));
+        let t = f.position(lines, "tally", 0);
+        lines[t] = bad_tally.clone();
+    };
+    let mut lines = good();
+    break_proof(&mut lines, first);
+    break_proof(&mut lines, second);
+    with_later_faults(&mut lines);
+    for chunk in [1, 2, 3, 512] {
+        for threads in [None, Some(1)] {
+            let options = Options {
+                chunk,
+                threads,
+                ..Default::default()
+            };
+            assert_fails!(
+                f.verify_with(&lines, &options),
+                Some(first as u64),
+                VerifyError::InvalidBallot(_)
+            );
+        }
+    }
+    // Without the first: the second is named, then the copied ballot.
+    let mut lines = good();
+    break_proof(&mut lines, second);
+    with_later_faults(&mut lines);
+    for chunk in [1, 512] {
+        let options = Options {
+            chunk,
+            ..Default::default()
+        };
+        assert_fails!(
+            f.verify_with(&lines, &options),
+            Some(second as u64),
+            VerifyError::InvalidBallot(_)
+        );
+    }
+    let mut lines = good();
+    with_later_faults(&mut lines);
+    assert_fails!(
+        f.verify(&lines),
+        Some(close as u64),
+        VerifyError::CiphertextReused
+    );
+}
+
 // --- the log ------------------------------------------------------------------------
 
 #[test]
@@ -182,12 +260,7 @@ fn changed_ballot_byte_under_a_resigned_checkpoint_fails_its_proof() {
     let f = fixture();
     let mut lines = good();
     let i = f.position(&lines, "ballot", 1);
-    let Line::Own(bytes) = &mut lines[i] else {
-        unreachable!()
-    };
-    // The low byte of the first 0/1 proof's challenge c_0 (35-byte entry prefix, 96
-    // bytes of ids, two counts, one ciphertext, a and b of branch 0): still canonical.
-    bytes[35 + 96 + 8 + 64 + 64] ^= 1;
+    break_proof(&mut lines, i);
     assert_fails!(
         f.verify(&lines),
         Some(i as u64),
