@@ -105,6 +105,7 @@ pub(crate) fn check<R: BufRead>(
 }
 
 /// Ballots verified together, and their log indices.
+#[derive(Default)]
 struct Chunk {
     ballots: Vec<Ballot>,
     indices: Vec<u64>,
@@ -192,9 +193,8 @@ struct State<'a> {
     keys: Option<Keys>,
     closed: Option<(u64, u64)>,
 
-    /// Ballots waiting for their chunk to be verified, and their log indices.
-    pending: Vec<Ballot>,
-    pending_indices: Vec<u64>,
+    /// Ballots waiting for their chunk to fill up.
+    pending: Chunk,
     /// Full chunks, in log order, whose verification waits for the next batch of lines:
     /// it runs beside that batch's decoding (see [`State::entries`]).
     ready: Vec<Chunk>,
@@ -231,8 +231,7 @@ impl<'a> State<'a> {
             opened: None,
             keys: None,
             closed: None,
-            pending: Vec::new(),
-            pending_indices: Vec::new(),
+            pending: Chunk::default(),
             ready: Vec::new(),
             revotes: HashMap::new(),
             fingerprints: HashMap::new(),
@@ -298,7 +297,7 @@ impl<'a> State<'a> {
             self.flush()?;
         }
         match self.entry_inner(index, line_kind, bytes, decoded) {
-            Ok(()) if self.pending.len() >= self.options.chunk.max(1) => {
+            Ok(()) if self.pending.ballots.len() >= self.options.chunk.max(1) => {
                 self.defer_pending();
                 Ok(())
             }
@@ -711,20 +710,16 @@ impl<'a> State<'a> {
                 .map_err(VerifyError::InvalidBallot)?;
             self.ballots_counted += 1;
         }
-        self.pending.push(b.clone());
-        self.pending_indices.push(index);
+        self.pending.ballots.push(b.clone());
+        self.pending.indices.push(index);
         Ok(())
     }
 
     /// Moves the pending ballots, if any, to the chunks waiting for verification.
     fn defer_pending(&mut self) {
-        if self.pending.is_empty() {
-            return;
+        if !self.pending.ballots.is_empty() {
+            self.ready.push(std::mem::take(&mut self.pending));
         }
-        self.ready.push(Chunk {
-            ballots: std::mem::take(&mut self.pending),
-            indices: std::mem::take(&mut self.pending_indices),
-        });
     }
 
     /// What ballots are verified against, once the election is open.

@@ -75,7 +75,6 @@ fn scan_line(raw: &[u8]) -> Result<Scanned, VerifyError> {
 /// The in-order state of the first pass.
 struct Walk<'a> {
     header: &'a Header,
-    size: u64,
     range: CompactRange,
     nullifiers: HashMap<[u8; 32], NullifierInfo>,
     election_entries: u64,
@@ -99,8 +98,9 @@ impl Walk<'_> {
     }
 
     fn line(&mut self, line: Result<Scanned, VerifyError>) -> Result<(), VerifyError> {
-        if self.expected == self.size {
-            return Err(VerifyError::TrailingData { size: self.size });
+        let size = self.header.checkpoint.size();
+        if self.expected == size {
+            return Err(VerifyError::TrailingData { size });
         }
         let line = line?;
         // PROTOCOL 13.3 check 5
@@ -153,7 +153,6 @@ pub(crate) fn scan<R: BufRead>(
     let size = header.checkpoint.size();
     let mut walk = Walk {
         header,
-        size,
         range: CompactRange::new(),
         nullifiers: HashMap::new(),
         election_entries: 0,

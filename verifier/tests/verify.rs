@@ -196,15 +196,15 @@ fn deferred_chunks_still_name_the_first_bad_ballot() {
     break_proof(&mut lines, first);
     break_proof(&mut lines, second);
     with_later_faults(&mut lines);
+    let options = |chunk, threads| Options {
+        chunk,
+        threads,
+        ..Default::default()
+    };
     for chunk in [1, 2, 3, 512] {
         for threads in [None, Some(1)] {
-            let options = Options {
-                chunk,
-                threads,
-                ..Default::default()
-            };
             assert_fails!(
-                f.verify_with(&lines, &options),
+                f.verify_with(&lines, &options(chunk, threads)),
                 Some(first as u64),
                 VerifyError::InvalidBallot(_)
             );
@@ -215,12 +215,8 @@ fn deferred_chunks_still_name_the_first_bad_ballot() {
     break_proof(&mut lines, second);
     with_later_faults(&mut lines);
     for chunk in [1, 512] {
-        let options = Options {
-            chunk,
-            ..Default::default()
-        };
         assert_fails!(
-            f.verify_with(&lines, &options),
+            f.verify_with(&lines, &options(chunk, None)),
             Some(second as u64),
             VerifyError::InvalidBallot(_)
         );
