@@ -147,7 +147,7 @@ impl Header {
                     return Err(bad(&"verifying_key: too long"));
                 }
                 let vk_bytes =
-                    hex::decode(&hex_key).map_err(|e| bad(&format_args!("verifying_key: {e}")))?;
+                    decode_hex(&hex_key).map_err(|e| bad(&format_args!("verifying_key: {e}")))?;
                 let hash: [u8; 32] = Sha256::digest(&vk_bytes).into();
                 let key = VerifyingKey::from_bytes(&vk_bytes)
                     .map_err(|e| VerifyError::BadVerifyingKey(e.to_string()))?;
@@ -206,7 +206,7 @@ impl Line {
                     election_id: hex32(&election_id)
                         .map_err(|e| bad(&format_args!("election_id: {e}")))?,
                     kind,
-                    bytes: hex::decode(&entry).map_err(|e| bad(&format_args!("entry: {e}")))?,
+                    bytes: decode_hex(&entry).map_err(|e| bad(&format_args!("entry: {e}")))?,
                 })
             }
             _ => {
@@ -223,13 +223,32 @@ impl Line {
     }
 }
 
+/// Refuses a leading `0x`, which `const_hex` would skip: an export never has one.
+fn no_prefix(s: &str) -> Result<(), String> {
+    match s.as_bytes() {
+        [b'0', c @ (b'x' | b'X'), ..] => Err(format!(
+            "invalid character {:?} at position 1",
+            char::from(*c)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes hex digits of either case (SIMD where the CPU has it: an entry's hex is the
+/// bulk of every line the verifier reads, twice).
+pub(crate) fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
+    no_prefix(s)?;
+    const_hex::decode(s).map_err(|e| e.to_string())
+}
+
 /// 64 hex digits to 32 bytes.
 pub(crate) fn hex32(s: &str) -> Result<[u8; 32], String> {
     if s.len() != 64 {
         return Err(format!("expected 64 hex digits, got {}", s.len()));
     }
+    no_prefix(s)?;
     let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
+    const_hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -263,4 +282,47 @@ pub(crate) fn ballot_key(entry: &[u8]) -> Option<([u8; 32], [u8; 32])> {
 /// The byte of a board entry's kind, if the bytes are long enough.
 pub(crate) fn raw_kind(entry: &[u8]) -> Option<u8> {
     entry.get(BALLOT_BODY - 1).copied()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests
+mod tests {
+    use super::{decode_hex, hex32};
+
+    #[test]
+    fn hex_decoding_matches_the_reference_decoder() {
+        let bytes: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+        for len in [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 511] {
+            let lower = hex::encode(&bytes[..len]);
+            assert_eq!(decode_hex(&lower).unwrap(), &bytes[..len]);
+            assert_eq!(decode_hex(&lower.to_uppercase()).unwrap(), &bytes[..len]);
+            // One bad digit anywhere, in either nibble, is refused as `hex` refuses it.
+            for at in 0..lower.len() {
+                for bad in ['g', 'G', ' ', 'x', '\u{e9}'] {
+                    let mut s = lower.clone().into_bytes();
+                    let mut enc = [0u8; 4];
+                    let enc = bad.encode_utf8(&mut enc).as_bytes();
+                    s.splice(at..at + 1, enc.iter().copied());
+                    let s = String::from_utf8(s).unwrap();
+                    assert!(decode_hex(&s).is_err(), "{s}");
+                    assert_eq!(decode_hex(&s).is_err(), hex::decode(&s).is_err());
+                }
+            }
+        }
+        assert_eq!(decode_hex("abc").unwrap_err(), "odd number of digits");
+    }
+
+    #[test]
+    fn a_0x_prefix_is_not_hex() {
+        for s in ["0x", "0xab", "0Xab", "0x00112233"] {
+            let err = decode_hex(s).unwrap_err();
+            assert!(err.contains("position 1"), "{err}");
+        }
+        let mut s = "0x".to_string();
+        s.push_str(&"ab".repeat(31));
+        assert_eq!(s.len(), 64);
+        assert!(hex32(&s).is_err());
+        assert_eq!(hex32(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+        assert!(hex32(&"ab".repeat(31)).is_err());
+    }
 }
