@@ -4,7 +4,7 @@
 //!
 //! Proof `i` (statement `x_i`, proof `(A_i, B_i, C_i)`) is valid iff
 //! `e(A_i, B_i) = e(alpha, beta) * e(IC(x_i), gamma) * e(C_i, delta)`. With independent
-//! uniformly random 128-bit scalars `r_i != 0`, the batch check is
+//! random weights `r_i` (below), the batch check is
 //!
 //! ```text
 //! prod_i e(r_i A_i, B_i) * e(sum_i r_i IC(x_i), -gamma) * e(sum_i r_i C_i, -delta)
@@ -16,9 +16,25 @@
 //! `sum_j s_j IC_j` with combined scalars `s_0 = sum_i r_i`,
 //! `s_{j+1} = sum_i r_i x_{i,j}`; `sum_i r_i C_i` is one `n`-base MSM.
 //!
-//! If any proof is invalid, the batch equation holds with probability at most `2^-128`
-//! over the choice of the `r_i` (the `r_i` are drawn after the proofs are fixed, from the
-//! caller's CSPRNG).
+//! # The weights
+//!
+//! Each weight is `r_i = a_i + b_i·lambda (mod r)` with `(a_i, b_i)` uniform among the
+//! pairs of 64-bit integers other than `(0, 0)`, where `lambda` is the eigenvalue of
+//! G1's endomorphism `phi(x, y) = (beta·x, y)`: `phi(P) = [lambda]P`, `lambda^2 + lambda +
+//! 1 = 0 (mod r)`. So `r_i·A_i = a_i·A_i + b_i·phi(A_i)`, a joint 64-bit double-and-add
+//! (64 doublings instead of the 128 of a plain 128-bit weight), and `sum r_i C_i` is an
+//! MSM over the `2n` bases `C_i, phi(C_i)` with 64-bit scalars.
+//!
+//! The map `(a, b) -> a + b·lambda mod r` is injective on these pairs: if two pairs gave
+//! the same weight, their difference `(d, e) != (0, 0)`, `|d|, |e| < 2^64`, would have
+//! `d + e·lambda = 0`; then `e != 0` and `lambda = -d/e`, so `d^2 - d·e + e^2 = 0 (mod r)`
+//! (multiply `lambda^2 + lambda + 1` by `e^2`). But `0 < d^2 - d·e + e^2 < 3·2^128 < r`,
+//! since the form is positive definite. So each `r_i` is uniform over `2^128 - 1`
+//! distinct nonzero residues, and if any proof is invalid (its equation's ratio is a
+//! `GT` element other than 1, of prime order `r`) the batch equation holds for at most
+//! one residue of its `r_i` once the others are fixed: with probability below `2^-127.99`
+//! over the weights, which are drawn after the proofs are fixed, from the caller's
+//! CSPRNG.
 //!
 //! # Finding the bad proofs
 //!
@@ -35,10 +51,11 @@
 
 use alloc::vec::Vec;
 
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_bn254::{g1::Config as G1Config, Bn254, Fr, G1Affine, G1Projective};
 use ark_ec::{
     pairing::{Pairing, PairingOutput},
-    AffineRepr, CurveGroup, VariableBaseMSM,
+    scalar_mul::glv::GLVConfig,
+    AdditiveGroup, CurveGroup, VariableBaseMSM,
 };
 use ark_ff::Zero;
 use rand_core::CryptoRngCore;
@@ -119,13 +136,48 @@ fn bisect(
     bisect(pvk, items, right, rng, bad)
 }
 
-/// Samples a nonzero 128-bit scalar.
-fn random_scalar(rng: &mut impl CryptoRngCore) -> u128 {
-    loop {
-        let r = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
-        if r != 0 {
-            return r;
+/// A batch weight `a + b·lambda` (see the module documentation).
+#[derive(Clone, Copy, Debug)]
+struct Weight {
+    a: u64,
+    b: u64,
+}
+
+impl Weight {
+    /// Samples `(a, b)` uniformly among the pairs other than `(0, 0)`.
+    fn random(rng: &mut impl CryptoRngCore) -> Self {
+        loop {
+            let w = Self {
+                a: rng.next_u64(),
+                b: rng.next_u64(),
+            };
+            if (w.a, w.b) != (0, 0) {
+                return w;
+            }
         }
+    }
+
+    /// The weight as a scalar, `a + b·lambda mod r`.
+    fn to_fr(self) -> Fr {
+        Fr::from(self.a) + Fr::from(self.b) * G1Config::LAMBDA
+    }
+
+    /// `[a + b·lambda]p = [a]p + [b]phi(p)`, by a joint double-and-add over the 64 bits
+    /// of `a` and `b`; `both` must be `p + phi(p)`.
+    fn mul(self, p: &G1Affine, both: &G1Affine) -> G1Projective {
+        let phi = G1Config::endomorphism_affine(p);
+        let top = 64 - (self.a | self.b).leading_zeros();
+        let mut acc = G1Projective::zero();
+        for bit in (0..top).rev() {
+            acc.double_in_place();
+            match ((self.a >> bit) & 1, (self.b >> bit) & 1) {
+                (1, 0) => acc += p,
+                (0, 1) => acc += &phi,
+                (1, 1) => acc += both,
+                _ => {}
+            }
+        }
+        acc
     }
 }
 
@@ -151,9 +203,9 @@ fn batch_holds(
         return Ok(true);
     }
     let vk = &pvk.inner.vk;
-    // Scalars are drawn sequentially from the caller's RNG (it need not be Sync).
-    let r: Vec<u128> = group.iter().map(|_| random_scalar(rng)).collect();
-    let r_fr: Vec<Fr> = r.iter().map(|&ri| Fr::from(ri)).collect();
+    // Weights are drawn sequentially from the caller's RNG (it need not be Sync).
+    let r: Vec<Weight> = group.iter().map(|_| Weight::random(rng)).collect();
+    let r_fr: Vec<Fr> = r.iter().map(|w| w.to_fr()).collect();
 
     // Combined IC scalars: s_0 = sum r_i, s_{j+1} = sum r_i x_{i,j}.
     let mut s = [Fr::zero(); public_input::COUNT + 1];
@@ -168,18 +220,41 @@ fn batch_holds(
         expected: public_input::COUNT,
         actual: vk.gamma_abc_g1.len().saturating_sub(1),
     })?;
-    let c_bases: Vec<G1Affine> = group.iter().map(|&i| items[i].1.inner.c).collect();
-    let sum_c = G1Projective::msm(&c_bases, &r_fr).map_err(|_| CircuitError::ProofRejected)?;
+    // sum_i r_i C_i = sum_i a_i C_i + b_i phi(C_i): 2n bases, 64-bit scalars.
+    let c_bases: Vec<G1Affine> = group
+        .iter()
+        .map(|&i| items[i].1.inner.c)
+        .chain(
+            group
+                .iter()
+                .map(|&i| G1Config::endomorphism_affine(&items[i].1.inner.c)),
+        )
+        .collect();
+    let c_scalars: Vec<Fr> = r
+        .iter()
+        .map(|w| Fr::from(w.a))
+        .chain(r.iter().map(|w| Fr::from(w.b)))
+        .collect();
+    let sum_c = G1Projective::msm(&c_bases, &c_scalars).map_err(|_| CircuitError::ProofRejected)?;
 
-    // r_i A_i (128-bit scalars) and the prepared B_i.
-    let pairs: Vec<(usize, u128)> = group.iter().copied().zip(r.iter().copied()).collect();
-    let ra: Vec<G1Projective> = map_all(&pairs, |&(i, ri)| {
-        items[i]
-            .1
-            .inner
-            .a
-            .mul_bigint([ri as u64, (ri >> 64) as u64])
-    });
+    // r_i A_i (joint 64-bit double-and-add, with A_i + phi(A_i) made affine in one
+    // batch) and the prepared B_i.
+    let both: Vec<G1Projective> = group
+        .iter()
+        .map(|&i| {
+            let a = items[i].1.inner.a;
+            a + G1Config::endomorphism_affine(&a)
+        })
+        .collect();
+    let both = G1Projective::normalize_batch(&both);
+    let triples: Vec<(usize, Weight, G1Affine)> = group
+        .iter()
+        .copied()
+        .zip(r.iter().copied())
+        .zip(both)
+        .map(|((i, w), b)| (i, w, b))
+        .collect();
+    let ra: Vec<G1Projective> = map_all(&triples, |(i, w, both)| w.mul(&items[*i].1.inner.a, both));
     let ra = G1Projective::normalize_batch(&ra);
     let b: Vec<G2Prepared> = map_all(group, |&i| G2Prepared::from(items[i].1.inner.b));
 
@@ -196,4 +271,69 @@ fn batch_holds(
     };
     let rhs = PairingOutput::<Bn254>(pvk.inner.alpha_g1_beta_g2) * sum_r;
     Ok(lhs == rhs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::PrimeGroup;
+    use ark_ff::{BigInteger, One, PrimeField, UniformRand};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn lambda_is_phis_eigenvalue_and_a_cube_root_of_unity() {
+        let l = G1Config::LAMBDA;
+        assert_eq!(l * l + l + Fr::one(), Fr::zero());
+        assert_ne!(l, Fr::one());
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for _ in 0..20 {
+            let p = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
+            assert_eq!(G1Projective::from(G1Config::endomorphism_affine(&p)), p * l);
+        }
+    }
+
+    #[test]
+    fn weights_multiply_as_their_scalars() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let edge = [
+            Weight { a: 1, b: 0 },
+            Weight { a: 0, b: 1 },
+            Weight { a: u64::MAX, b: 0 },
+            Weight { a: 0, b: u64::MAX },
+            Weight {
+                a: u64::MAX,
+                b: u64::MAX,
+            },
+            Weight { a: 1 << 63, b: 1 },
+        ];
+        let random: Vec<Weight> = (0..40).map(|_| Weight::random(&mut rng)).collect();
+        for w in edge.iter().chain(&random) {
+            let p = (G1Projective::generator() * Fr::rand(&mut rng)).into_affine();
+            let both = (p + G1Config::endomorphism_affine(&p)).into_affine();
+            assert_eq!(w.mul(&p, &both), p * w.to_fr(), "{w:?}");
+        }
+        // Random weights use both halves and are never zero.
+        assert!(random.iter().all(|w| !w.to_fr().is_zero()));
+        assert!(random
+            .iter()
+            .any(|w| w.to_fr().into_bigint().num_bits() > 200));
+    }
+
+    #[test]
+    fn the_weight_form_is_positive_definite_below_r() {
+        // The injectivity argument of the module documentation needs
+        // 3·2^128 < r: r has 254 bits.
+        assert_eq!(Fr::MODULUS_BIT_SIZE, 254);
+        // and d^2 - d·e + e^2 != 0 for small nonzero (d, e): a + b·lambda never
+        // collides for the extreme pairs either.
+        let w = |a: u64, b: u64| Weight { a, b }.to_fr();
+        let samples = [0, 1, 2, u64::MAX / 2, u64::MAX - 1, u64::MAX];
+        let mut seen = std::collections::HashSet::new();
+        for a in samples {
+            for b in samples {
+                assert!(seen.insert(w(a, b)), "({a}, {b}) collides");
+            }
+        }
+    }
 }
