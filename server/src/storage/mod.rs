@@ -20,10 +20,10 @@
 //!
 //! An append writes its group's rows set-based (`AppendPlan`): the log rows and the
 //! ballots' derived rows with one multi-row statement per table (per
-//! 256 rows), the fingerprints after one lookup of those already
-//! stored; the rare non-ballot derived rows one by one.
+//! 256 rows), the fingerprints inserted unless their key is already stored (those few
+//! then checked by key); the rare non-ballot derived rows one by one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -299,15 +299,6 @@ impl<'a> AppendPlan<'a> {
         keep.into_iter().map(|k| self.ballots[k]).collect()
     }
 
-    /// The fingerprints of each election in the group, to look up.
-    pub fn fingerprints_by_election(&self) -> HashMap<&'a [u8; 32], Vec<&'a [u8; 32]>> {
-        let mut by: HashMap<&[u8; 32], Vec<&[u8; 32]>> = HashMap::new();
-        for (eid, fp, _, _) in &self.fingerprints {
-            by.entry(eid).or_default().push(fp);
-        }
-        by
-    }
-
     /// The fingerprint rows to insert, given the owners (nullifiers) of the group's
     /// fingerprints already stored: a ciphertext may be re-cast under the nullifier
     /// that first cast it (nothing to insert), never under another one (a conflict,
@@ -337,8 +328,9 @@ impl<'a> AppendPlan<'a> {
 }
 
 /// The ballots' derived rows of one group, a few statements per table: `ballots`, the
-/// `nullifiers` upsert (the highest index counts), and the ciphertext fingerprints after
-/// one lookup of those already stored.
+/// `nullifiers` upsert (the highest index counts), and the ciphertext fingerprints
+/// (`ON CONFLICT DO NOTHING`; a fingerprint already stored must belong to the same
+/// nullifier).
 pub(crate) async fn insert_ballots<DB>(
     conn: &mut DB::Connection,
     plan: &AppendPlan<'_>,
@@ -368,37 +360,61 @@ where
          WHERE excluded.latest_index > nullifiers.latest_index",
     )
     .await?;
-    let mut stored = HashMap::new();
-    for (eid, fps) in plan.fingerprints_by_election() {
-        for chunk in fps.chunks(ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::<DB>::new(
-                "SELECT fingerprint, nullifier FROM ciphertext_fingerprints WHERE election_id = ",
-            );
-            q.push_bind(eid.as_slice()).push(" AND fingerprint IN (");
-            let mut list = q.separated(", ");
-            for fp in chunk {
-                list.push_bind(fp.as_slice());
-            }
-            q.push(")");
-            for row in q
-                .build()
-                .persistent(chunk.len() == 1)
-                .fetch_all(&mut *conn)
-                .await?
-            {
-                let fp: Vec<u8> = sqlx::Row::try_get(&row, "fingerprint")?;
-                let owner: Vec<u8> = sqlx::Row::try_get(&row, "nullifier")?;
-                stored.insert((*eid, to_array(&fp, "fingerprint")?), owner);
-            }
+    // The group's new fingerprints (a conflict inside the group is refused here), then
+    // inserted unless already stored. The unique key decides which are stored: no
+    // lookup whose plan depends on the table's statistics (a new election's tables
+    // have none until they are analyzed, and PostgreSQL then scans every fingerprint
+    // of the election for each lookup of a list). The few already stored are checked
+    // one by one by their full key.
+    let rows = plan.new_fingerprints(HashMap::new())?;
+    let mut inserted: HashSet<([u8; 32], [u8; 32])> = HashSet::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let returned = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO ciphertext_fingerprints (election_id, fingerprint, nullifier, log_index) ",
+        )
+        .push_values(chunk, |mut row, (eid, fp, nullifier, idx)| {
+            row.push_bind(eid.as_slice())
+                .push_bind(fp.as_slice())
+                .push_bind(nullifier.as_slice())
+                .push_bind(*idx);
+        })
+        .push(
+            " ON CONFLICT (election_id, fingerprint) DO NOTHING RETURNING election_id, fingerprint",
+        )
+        .build()
+        .persistent(chunk.len() == 1)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_conflict)?;
+        for row in returned {
+            let eid: Vec<u8> = sqlx::Row::try_get(&row, "election_id")?;
+            let fp: Vec<u8> = sqlx::Row::try_get(&row, "fingerprint")?;
+            inserted.insert((
+                to_array(&eid, "election id")?,
+                to_array(&fp, "fingerprint")?,
+            ));
         }
     }
-    insert_rows::<DB>(
-        conn,
-        "INSERT INTO ciphertext_fingerprints (election_id, fingerprint, nullifier, log_index) ",
-        &plan.new_fingerprints(stored)?,
-        "",
-    )
-    .await
+    for (eid, fp, nullifier, _) in rows {
+        if inserted.contains(&(*eid, *fp)) {
+            continue;
+        }
+        let mut q = sqlx::QueryBuilder::<DB>::new(
+            "SELECT nullifier FROM ciphertext_fingerprints WHERE election_id = ",
+        );
+        q.push_bind(eid.as_slice())
+            .push(" AND fingerprint = ")
+            .push_bind(fp.as_slice());
+        let row = q.build().persistent(true).fetch_one(&mut *conn).await?;
+        let owner: Vec<u8> = sqlx::Row::try_get(&row, "nullifier")?;
+        // Re-cast under the nullifier that first cast it: nothing to insert.
+        if owner.as_slice() != nullifier.as_slice() {
+            return Err(StorageError::Conflict(
+                "ciphertext already on the board under another nullifier".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `head VALUES (…), (…) tail` over `rows`, [`ROWS_PER_STATEMENT`] rows a statement; a
