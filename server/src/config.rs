@@ -55,8 +55,10 @@ pub struct Config {
     #[arg(long, env = "URNA_VERIFY_WORKERS")]
     pub verify_workers: Option<usize>,
 
-    /// Proof verifications admitted at once; beyond it the server answers 503.
-    #[arg(long, env = "URNA_VERIFY_QUEUE", default_value_t = 64)]
+    /// Proof verifications admitted at once; beyond it the server answers 503. A
+    /// 2-core server needs 100–200 ballots in flight to keep both cores busy
+    /// (BENCHMARKS.md); 256 queued ballots are a few MB and about 0.2 s of work.
+    #[arg(long, env = "URNA_VERIFY_QUEUE", default_value_t = 256)]
     pub verify_queue: usize,
 
     /// Largest request body for ballots, in bytes.

@@ -96,7 +96,7 @@ impl Default for BoardOptions {
             verify_workers: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
-            verify_queue: 64,
+            verify_queue: 256,
             clock: system_clock(),
             read_only: false,
         }
