@@ -14,7 +14,7 @@
 //! computed with one multi-Miller loop over `n + 2` pairs and one final exponentiation.
 //! `sum_i r_i IC(x_i)` is one 5-base multi-scalar multiplication
 //! `sum_j s_j IC_j` with combined scalars `s_0 = sum_i r_i`,
-//! `s_{j+1} = sum_i r_i x_{i,j}`; `sum_i r_i C_i` is one `n`-base MSM.
+//! `s_{j+1} = sum_i r_i x_{i,j}`; `sum_i r_i C_i` is one MSM (over `2n` bases, below).
 //!
 //! # The weights
 //!
