@@ -299,32 +299,30 @@ impl<'a> AppendPlan<'a> {
         keep.into_iter().map(|k| self.ballots[k]).collect()
     }
 
-    /// The fingerprint rows to insert, given the owners (nullifiers) of the group's
-    /// fingerprints already stored: a ciphertext may be re-cast under the nullifier
-    /// that first cast it (nothing to insert), never under another one (a conflict,
-    /// whether the first owner is stored or earlier in the group).
-    pub fn new_fingerprints(
-        &self,
-        stored: HashMap<([u8; 32], [u8; 32]), Vec<u8>>,
-    ) -> Result<Vec<Row4<'a>>, StorageError> {
-        let mut owners = stored;
+    /// The group's fingerprint rows to insert, each fingerprint once: a ciphertext may
+    /// be re-cast in the group under the nullifier that first cast it (nothing more to
+    /// insert), never under another one (a conflict). Owners already stored are checked
+    /// by `insert_ballots`.
+    pub fn new_fingerprints(&self) -> Result<Vec<Row4<'a>>, StorageError> {
+        let mut owners: HashMap<(&[u8; 32], &[u8; 32]), &[u8; 32]> = HashMap::new();
         let mut rows = Vec::new();
         for &(eid, fp, nullifier, idx) in &self.fingerprints {
-            match owners.get(&(*eid, *fp)) {
-                Some(owner) if owner.as_slice() != nullifier.as_slice() => {
-                    return Err(StorageError::Conflict(
-                        "ciphertext already on the board under another nullifier".into(),
-                    ));
-                }
+            match owners.get(&(eid, fp)) {
+                Some(owner) if *owner != nullifier => return Err(recast_conflict()),
                 Some(_) => {}
                 None => {
-                    owners.insert((*eid, *fp), nullifier.to_vec());
+                    owners.insert((eid, fp), nullifier);
                     rows.push((eid, fp, nullifier, idx));
                 }
             }
         }
         Ok(rows)
     }
+}
+
+/// A ciphertext cast again under another nullifier than the one that first cast it.
+fn recast_conflict() -> StorageError {
+    StorageError::Conflict("ciphertext already on the board under another nullifier".into())
 }
 
 /// The ballots' derived rows of one group, a few statements per table: `ballots`, the
@@ -366,7 +364,7 @@ where
     // have none until they are analyzed, and PostgreSQL then scans every fingerprint
     // of the election for each lookup of a list). The few already stored are checked
     // one by one by their full key.
-    let rows = plan.new_fingerprints(HashMap::new())?;
+    let rows = plan.new_fingerprints()?;
     let mut inserted: HashSet<([u8; 32], [u8; 32])> = HashSet::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let returned = sqlx::QueryBuilder::<DB>::new(
@@ -409,9 +407,7 @@ where
         let owner: Vec<u8> = sqlx::Row::try_get(&row, "nullifier")?;
         // Re-cast under the nullifier that first cast it: nothing to insert.
         if owner.as_slice() != nullifier.as_slice() {
-            return Err(StorageError::Conflict(
-                "ciphertext already on the board under another nullifier".into(),
-            ));
+            return Err(recast_conflict());
         }
     }
     Ok(())
