@@ -108,6 +108,11 @@ impl AppendTx for GatedTx {
     fn entries_from(&mut self, from: u64) -> BoxFuture<'_, Result<Vec<StoredEntry>, StorageError>> {
         self.inner.entries_from(from)
     }
+    fn latest_checkpoint(
+        &mut self,
+    ) -> BoxFuture<'_, Result<Option<StoredCheckpoint>, StorageError>> {
+        self.inner.latest_checkpoint()
+    }
     fn append(
         &mut self,
         entries: Vec<NewEntry>,

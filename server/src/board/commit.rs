@@ -202,7 +202,7 @@ impl Board {
             }
         }
         if tx.size() > 0 {
-            let latest = self.store.latest_checkpoint().await?;
+            let latest = tx.latest_checkpoint().await?;
             let mut log = write(&self.log);
             if log.published.as_ref().map_or(0, |c| c.size) < latest.as_ref().map_or(0, |c| c.size)
             {

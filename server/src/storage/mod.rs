@@ -175,6 +175,12 @@ pub trait AppendTx: Send {
     /// Entries committed by others with `from <= index < size()` (catch-up).
     fn entries_from(&mut self, from: u64) -> BoxFuture<'_, Result<Vec<StoredEntry>, StorageError>>;
 
+    /// The latest stored checkpoint, read inside this transaction (so under its lock,
+    /// with the writer's own page cache on SQLite).
+    fn latest_checkpoint(
+        &mut self,
+    ) -> BoxFuture<'_, Result<Option<StoredCheckpoint>, StorageError>>;
+
     /// Inserts the entries (indices `size(), size() + 1, …`), their derived rows, the
     /// new head and the checkpoint of the new size.
     fn append(
@@ -186,6 +192,10 @@ pub trait AppendTx: Send {
     /// Commits: when this returns `Ok`, the entries are durable.
     fn commit(self: Box<Self>) -> BoxFuture<'static, Result<(), StorageError>>;
 }
+
+/// The latest checkpoint (same SQL on both databases).
+pub(crate) const LATEST_CHECKPOINT_SQL: &str =
+    "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1";
 
 /// Converts a stored index to `u64`.
 pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64, StorageError> {

@@ -13,7 +13,8 @@ use urna_log::Hash;
 
 use super::{
     insert_ballots, map_conflict, to_array, to_i64, to_u64, AppendPlan, AppendTx, BoxFuture,
-    Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry, ROWS_PER_STATEMENT,
+    Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry, LATEST_CHECKPOINT_SQL,
+    ROWS_PER_STATEMENT,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -88,6 +89,17 @@ fn entry_from_row(row: &PgRow) -> Result<StoredEntry, StorageError> {
             .map_err(|_| StorageError::Corrupt(format!("entry kind {kind}")))?,
         leaf_hash: Hash::from(to_array(&leaf_hash, "leaf hash")?),
         entry,
+    })
+}
+
+fn checkpoint_from_row(row: &PgRow) -> Result<StoredCheckpoint, StorageError> {
+    let size: i64 = row.try_get("size")?;
+    let root: Vec<u8> = row.try_get("root")?;
+    let note: String = row.try_get("note")?;
+    Ok(StoredCheckpoint {
+        size: to_u64(size, "checkpoint size")?,
+        root: Hash::from(to_array(&root, "checkpoint root")?),
+        note,
     })
 }
 
@@ -166,21 +178,10 @@ impl Storage for PgStorage {
 
     fn latest_checkpoint(&self) -> BoxFuture<'_, Result<Option<StoredCheckpoint>, StorageError>> {
         Box::pin(async move {
-            let row =
-                sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
-                    .fetch_optional(&self.pool)
-                    .await?;
-            row.map(|row| {
-                let size: i64 = row.try_get("size")?;
-                let root: Vec<u8> = row.try_get("root")?;
-                let note: String = row.try_get("note")?;
-                Ok(StoredCheckpoint {
-                    size: to_u64(size, "checkpoint size")?,
-                    root: Hash::from(to_array(&root, "checkpoint root")?),
-                    note,
-                })
-            })
-            .transpose()
+            let row = sqlx::query(LATEST_CHECKPOINT_SQL)
+                .fetch_optional(&self.pool)
+                .await?;
+            row.as_ref().map(checkpoint_from_row).transpose()
         })
     }
 
@@ -212,6 +213,17 @@ impl AppendTx for PgAppend {
             .fetch_all(&mut *self.tx)
             .await?;
             rows.iter().map(entry_from_row).collect()
+        })
+    }
+
+    fn latest_checkpoint(
+        &mut self,
+    ) -> BoxFuture<'_, Result<Option<StoredCheckpoint>, StorageError>> {
+        Box::pin(async move {
+            let row = sqlx::query(LATEST_CHECKPOINT_SQL)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            row.as_ref().map(checkpoint_from_row).transpose()
         })
     }
 

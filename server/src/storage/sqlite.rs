@@ -16,7 +16,8 @@ use urna_log::Hash;
 
 use super::{
     insert_ballots, map_conflict, to_array, to_i64, to_u64, AppendPlan, AppendTx, BoxFuture,
-    Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry, ROWS_PER_STATEMENT,
+    Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry, LATEST_CHECKPOINT_SQL,
+    ROWS_PER_STATEMENT,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -114,6 +115,17 @@ fn entry_from_row(row: &SqliteRow) -> Result<StoredEntry, StorageError> {
     })
 }
 
+fn checkpoint_from_row(row: &SqliteRow) -> Result<StoredCheckpoint, StorageError> {
+    let size: i64 = row.try_get("size")?;
+    let root: Vec<u8> = row.try_get("root")?;
+    let note: String = row.try_get("note")?;
+    Ok(StoredCheckpoint {
+        size: to_u64(size, "checkpoint size")?,
+        root: Hash::from(to_array(&root, "checkpoint root")?),
+        note,
+    })
+}
+
 impl Storage for SqliteStorage {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -189,21 +201,10 @@ impl Storage for SqliteStorage {
 
     fn latest_checkpoint(&self) -> BoxFuture<'_, Result<Option<StoredCheckpoint>, StorageError>> {
         Box::pin(async move {
-            let row =
-                sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
-                    .fetch_optional(&self.readers)
-                    .await?;
-            row.map(|row| {
-                let size: i64 = row.try_get("size")?;
-                let root: Vec<u8> = row.try_get("root")?;
-                let note: String = row.try_get("note")?;
-                Ok(StoredCheckpoint {
-                    size: to_u64(size, "checkpoint size")?,
-                    root: Hash::from(to_array(&root, "checkpoint root")?),
-                    note,
-                })
-            })
-            .transpose()
+            let row = sqlx::query(LATEST_CHECKPOINT_SQL)
+                .fetch_optional(&self.readers)
+                .await?;
+            row.as_ref().map(checkpoint_from_row).transpose()
         })
     }
 
@@ -235,6 +236,17 @@ impl AppendTx for SqliteAppend {
             .fetch_all(&mut *self.tx)
             .await?;
             rows.iter().map(entry_from_row).collect()
+        })
+    }
+
+    fn latest_checkpoint(
+        &mut self,
+    ) -> BoxFuture<'_, Result<Option<StoredCheckpoint>, StorageError>> {
+        Box::pin(async move {
+            let row = sqlx::query(LATEST_CHECKPOINT_SQL)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            row.as_ref().map(checkpoint_from_row).transpose()
         })
     }
 
