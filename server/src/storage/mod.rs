@@ -197,6 +197,25 @@ pub trait AppendTx: Send {
 pub(crate) const LATEST_CHECKPOINT_SQL: &str =
     "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1";
 
+/// A row of [`LATEST_CHECKPOINT_SQL`] on either database.
+pub(crate) fn checkpoint_from_row<'r, R>(row: &'r R) -> Result<StoredCheckpoint, StorageError>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let size: i64 = row.try_get("size")?;
+    let root: Vec<u8> = row.try_get("root")?;
+    let note: String = row.try_get("note")?;
+    Ok(StoredCheckpoint {
+        size: to_u64(size, "checkpoint size")?,
+        root: Hash::from(to_array(&root, "checkpoint root")?),
+        note,
+    })
+}
+
 /// Converts a stored index to `u64`.
 pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64, StorageError> {
     u64::try_from(v).map_err(|_| StorageError::Corrupt(format!("negative {what}: {v}")))

@@ -15,9 +15,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use urna_log::Hash;
 
 use super::{
-    insert_ballots, map_conflict, to_array, to_i64, to_u64, AppendPlan, AppendTx, BoxFuture,
-    Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry, LATEST_CHECKPOINT_SQL,
-    ROWS_PER_STATEMENT,
+    checkpoint_from_row, insert_ballots, map_conflict, to_array, to_i64, to_u64, AppendPlan,
+    AppendTx, BoxFuture, Derived, NewEntry, Storage, StorageError, StoredCheckpoint, StoredEntry,
+    LATEST_CHECKPOINT_SQL, ROWS_PER_STATEMENT,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -112,17 +112,6 @@ fn entry_from_row(row: &SqliteRow) -> Result<StoredEntry, StorageError> {
             .map_err(|_| StorageError::Corrupt(format!("entry kind {kind}")))?,
         leaf_hash: Hash::from(to_array(&leaf_hash, "leaf hash")?),
         entry,
-    })
-}
-
-fn checkpoint_from_row(row: &SqliteRow) -> Result<StoredCheckpoint, StorageError> {
-    let size: i64 = row.try_get("size")?;
-    let root: Vec<u8> = row.try_get("root")?;
-    let note: String = row.try_get("note")?;
-    Ok(StoredCheckpoint {
-        size: to_u64(size, "checkpoint size")?,
-        root: Hash::from(to_array(&root, "checkpoint root")?),
-        note,
     })
 }
 
