@@ -26,9 +26,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// (nullifiers, ciphertext fingerprints, leaf hashes) take random keys, so each ballot
 /// touches leaf pages all over them. With SQLite's default 2 MiB cache, once the
 /// tables outgrew it, most inserts read their page back from the file (a system call).
-/// 256 MiB holds a 100,000-ballot election's indexes; the memory is taken only as
-/// pages are read.
-const WRITER_CACHE_SIZE: &str = "-262144";
+/// Not larger than 64 MiB: when a B-tree split reorders page numbers, SQLite parks a
+/// page at the lock-byte page's number (262,145 with 4 KiB pages) for a moment, and
+/// the commit that follows then walks the cache's whole hash table to drop pages past
+/// the end of the file. That walk costs in proportion to the cached pages: with
+/// 256 MiB, ingest slowed as the board grew; with 64 MiB it held its rate over
+/// 100,000 ballots (BENCHMARKS.md, fifth session). The memory is taken only as pages
+/// are read.
+const WRITER_CACHE_SIZE: &str = "-65536";
 
 // `temp_store = memory` (set on the writer below): a multi-row INSERT inside the append
 // transaction keeps a statement journal (the pages it changes, as they were, to undo
