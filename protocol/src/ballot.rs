@@ -711,11 +711,16 @@ pub fn verify_ballots(
         failures.extend(failed);
     }
 
-    // Eligibility proofs in one batch (PROTOCOL 10.6).
-    let statements: Vec<EligibilityStatement> = still_ok
-        .iter()
-        .map(|&i| ballots[i].eligibility_statement(&manifest_hash))
-        .collect();
+    // Eligibility proofs in one batch (PROTOCOL 10.6). Each statement hashes its
+    // ballot's ciphertexts and proofs (the digest): on all cores with `parallel`.
+    let statement = |&i: &usize| ballots[i].eligibility_statement(&manifest_hash);
+    #[cfg(feature = "parallel")]
+    let statements: Vec<EligibilityStatement> = {
+        use rayon::prelude::*;
+        still_ok.par_iter().map(statement).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let statements: Vec<EligibilityStatement> = still_ok.iter().map(statement).collect();
     let items: Vec<(&EligibilityStatement, &EligibilityProof)> = statements
         .iter()
         .zip(&still_ok)

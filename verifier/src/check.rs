@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
+use std::sync::Arc;
 
 use rand_core::OsRng;
 use urna_circuits::{CensusRoot, CensusTree, PreparedVerifyingKey};
@@ -112,19 +113,20 @@ struct Chunk {
 }
 
 /// What ballots are verified against: the manifest, the election key, the frozen census
-/// root and the Groth16 verifying key.
-#[derive(Clone, Copy)]
-struct VerifyContext<'a> {
-    manifest: &'a Manifest,
-    public_key: &'a ElectionPublicKey,
-    root: &'a CensusRoot,
-    pvk: &'a PreparedVerifyingKey,
+/// root and the Groth16 verifying key. Owned (the large parts shared), so that a batch of
+/// chunks can be verified while the rules move the state on (see [`State::entries`]).
+#[derive(Clone)]
+struct VerifyContext {
+    manifest: Arc<Manifest>,
+    public_key: ElectionPublicKey,
+    root: CensusRoot,
+    pvk: Arc<PreparedVerifyingKey>,
 }
 
 /// Verifies `chunks` one after the other (each with PROTOCOL 6.7: validity proofs in
 /// one multiscalar multiplication per part, Groth16 proofs in one batch; on failure the
 /// culprits are named) and reports the first failed ballot in log order.
-fn verify_chunks(context: Option<VerifyContext<'_>>, chunks: Vec<Chunk>) -> Result<(), Failure> {
+fn verify_chunks(context: Option<&VerifyContext>, chunks: Vec<Chunk>) -> Result<(), Failure> {
     let at = |index, e| Failure::at(index, Some(EntryKind::Ballot.name()), e);
     for Chunk { ballots, indices } in chunks {
         let first = indices.first().copied().unwrap_or_default();
@@ -133,10 +135,10 @@ fn verify_chunks(context: Option<VerifyContext<'_>>, chunks: Vec<Chunk>) -> Resu
         };
         if let Err(failures) = verify_ballots(
             &ballots,
-            c.manifest,
-            c.public_key,
-            c.pvk,
-            c.root,
+            &c.manifest,
+            &c.public_key,
+            &c.pvk,
+            &c.root,
             &mut OsRng,
         ) {
             let (pos, error) = failures.into_iter().min_by_key(|(i, _)| *i).unwrap_or((
@@ -177,13 +179,13 @@ struct State<'a> {
     options: &'a Options,
     /// The key ballots are verified with: the header's for fixed keys (once it matched
     /// the manifest), the `setup-keys` entry's for a ceremony.
-    pvk: Option<PreparedVerifyingKey>,
+    pvk: Option<Arc<PreparedVerifyingKey>>,
     /// The setup ceremony of a ceremony election (PROTOCOL 14.10).
     ceremony: Option<Ceremony>,
     nullifiers: HashMap<[u8; 32], NullifierInfo>,
     election_entries: u64,
 
-    manifest: Option<(Manifest, DkgContext)>,
+    manifest: Option<(Arc<Manifest>, DkgContext)>,
     dealers: BTreeMap<u32, DealerMessage>,
     complaints: Vec<Complaint>,
     registration: Option<Registration>,
@@ -196,7 +198,7 @@ struct State<'a> {
     /// Ballots waiting for their chunk to fill up.
     pending: Chunk,
     /// Full chunks, in log order, whose verification waits for the next batch of lines:
-    /// it runs beside that batch's decoding (see [`State::entries`]).
+    /// it runs beside that batch's decoding and checks (see [`State::entries`]).
     ready: Vec<Chunk>,
     /// Per re-voting nullifier, the identities of its ballots so far and their indices.
     revotes: HashMap<[u8; 32], Vec<([u8; 32], u64)>>,
@@ -249,24 +251,38 @@ impl<'a> State<'a> {
     /// checks the election's entries among them in order.
     ///
     /// The chunks of ballots that filled up in the previous batch are verified at the same
-    /// time as this batch is decoded (`rayon::join`), so that the serial stretches of
-    /// each keep the other's threads busy. Their verdict is taken before any entry of
-    /// this batch is checked: they precede it in the log. Only ballots fill chunks, and
-    /// ballots change nothing a ballot is verified against (every other entry verifies
-    /// the ballots before it at once, see [`State::entry`]), so the deferred chunks are
-    /// verified against the same keys, census root and manifest as at their place.
+    /// time as this batch is decoded and checked (`rayon::join`), so that the serial
+    /// stretches of each, above all the rules applied line by line, keep the other's
+    /// threads busy. Their verdict takes precedence over anything found in this batch:
+    /// they precede it in the log. Only ballots fill chunks, and ballots change nothing a
+    /// ballot is verified against (every other entry verifies the ballots before it at
+    /// once, see [`State::entry`]), so the deferred chunks are verified against the same
+    /// keys, census root and manifest as at their place; the context is taken before this
+    /// batch's entries can change it.
     fn entries(&mut self, first: u64, raws: Vec<Vec<u8>>) -> Result<(), Failure> {
         use rayon::prelude::*;
         let ready = std::mem::take(&mut self.ready);
         let context = self.verify_context();
-        let (verified, parsed) = rayon::join(
-            || verify_chunks(context, ready),
-            || -> Vec<Result<Parsed, VerifyError>> {
-                raws.par_iter().map(|raw| parse_and_decode(raw)).collect()
+        let (verified, checked) = rayon::join(
+            || verify_chunks(context.as_ref(), ready),
+            || {
+                let parsed: Vec<Result<Parsed, VerifyError>> =
+                    raws.par_iter().map(|raw| parse_and_decode(raw)).collect();
+                drop(raws);
+                self.check_parsed(first, parsed)
             },
         );
-        drop(raws);
         verified?;
+        checked
+    }
+
+    /// Applies the rules to the parsed lines of one batch (log indices from `first`), in
+    /// order.
+    fn check_parsed(
+        &mut self,
+        first: u64,
+        parsed: Vec<Result<Parsed, VerifyError>>,
+    ) -> Result<(), Failure> {
         for (index, line) in (first..).zip(parsed) {
             match line {
                 Err(e) => {
@@ -415,7 +431,7 @@ impl<'a> State<'a> {
                         actual: hex::encode(header.hash),
                     });
                 }
-                self.pvk = Some(header.key.prepare());
+                self.pvk = Some(Arc::new(header.key.prepare()));
             }
             // The key is checked against the ceremony's setup-keys entry (PROTOCOL 14.10).
             Setup::Ceremony { .. } => self.ceremony = Some(Ceremony::new(m)?),
@@ -431,11 +447,11 @@ impl<'a> State<'a> {
             leaves: Vec::new(),
             capacity,
         });
-        self.manifest = Some((m.clone(), ctx));
+        self.manifest = Some((Arc::new(m.clone()), ctx));
         Ok(())
     }
 
-    fn manifest(&self) -> Result<&(Manifest, DkgContext), VerifyError> {
+    fn manifest(&self) -> Result<&(Arc<Manifest>, DkgContext), VerifyError> {
         self.manifest
             .as_ref()
             .ok_or(VerifyError::ManifestNotFirst { kind: "?" })
@@ -567,7 +583,7 @@ impl<'a> State<'a> {
             return Err(VerifyError::SetupAfterFreeze);
         }
         let pvk = ceremony.keys(index, k, self.header.verifying_key.as_ref())?;
-        self.pvk = Some(pvk);
+        self.pvk = Some(Arc::new(pvk));
         Ok(())
     }
 
@@ -723,17 +739,17 @@ impl<'a> State<'a> {
     }
 
     /// What ballots are verified against, once the election is open.
-    fn verify_context(&self) -> Option<VerifyContext<'_>> {
+    fn verify_context(&self) -> Option<VerifyContext> {
         let (Some((manifest, _)), Some(keys), Some(root), Some(pvk)) =
             (&self.manifest, &self.keys, &self.frozen, &self.pvk)
         else {
             return None;
         };
         Some(VerifyContext {
-            manifest,
-            public_key: &keys.public_key,
-            root,
-            pvk,
+            manifest: Arc::clone(manifest),
+            public_key: keys.public_key,
+            root: *root,
+            pvk: Arc::clone(pvk),
         })
     }
 
@@ -742,7 +758,7 @@ impl<'a> State<'a> {
     fn flush(&mut self) -> Result<(), Failure> {
         self.defer_pending();
         let ready = std::mem::take(&mut self.ready);
-        verify_chunks(self.verify_context(), ready)
+        verify_chunks(self.verify_context().as_ref(), ready)
     }
 
     /// Check 26: decryption shares after close, one set per trustee, each proof valid

@@ -42,7 +42,7 @@
 //!
 //! Both passes use every core of the rayon pool ([`Options::threads`]): lines are parsed,
 //! hashed and decoded in batches on all threads, then checked in log order; a full chunk
-//! of ballots is verified while the next batch is decoded (PROTOCOL 13.2).
+//! of ballots is verified while the next batch is decoded and checked (PROTOCOL 13.2).
 //!
 //! # Memory
 //!
